@@ -1,0 +1,130 @@
+from pathlib import Path
+
+import orjson
+
+from trajectory_miner.transcript import ParsedBatch, ParseState, TranscriptParser
+
+SID = "11111111-aaaa-4bbb-8ccc-000000000001"
+
+
+def parse(path: Path, **kwargs: object) -> ParsedBatch:
+    parser = TranscriptParser(str(path), **kwargs)  # type: ignore[arg-type]
+    with path.open("rb") as handle:
+        return parser.feed(handle)
+
+
+def main_file(every_entry_dir: Path) -> Path:
+    return every_entry_dir / f"{SID}.jsonl"
+
+
+def test_assistant_lines_of_one_response_count_tokens_once(every_entry_dir: Path) -> None:
+    batch = parse(main_file(every_entry_dir))
+    responses = [r for r in batch.responses.values() if r.session_id == SID]
+    assert len({r.message_id for r in responses}) == len(responses)
+    # msg_A is written as three lines (thinking, text, tool_use) and must count once.
+    assert sum(r.usage.input for r in responses) == 77
+    assert all(r.model == "claude-opus-4-5" for r in responses)
+
+
+def test_every_tool_use_is_paired_with_its_result(every_entry_dir: Path) -> None:
+    steps = {s.tool_use_id: s for s in parse(main_file(every_entry_dir)).steps.values()}
+    assert set(steps) == {
+        "toolu_bash1", "toolu_read1", "toolu_edit1", "toolu_bash2", "toolu_skill1", "toolu_agent1", "toolu_bash3"
+    }
+    assert all(s.has_result for s in steps.values())
+    assert steps["toolu_bash1"].is_error and steps["toolu_bash1"].exit_code == 1
+    assert steps["toolu_bash1"].error_signature == "Bash|exit1|FAILED <path>::<test> - AssertionError: assert <n> == <n>"
+    assert not steps["toolu_bash2"].is_error and steps["toolu_bash2"].exit_code == 0
+    assert steps["toolu_edit1"].duration_ms == 12
+    assert steps["toolu_read1"].files == ["/work/demo/calc.py"]
+    assert steps["toolu_bash1"].thought == "I'll run the tests."
+
+
+def test_skill_and_subagent_calls_are_recognised(every_entry_dir: Path) -> None:
+    batch = parse(main_file(every_entry_dir))
+    steps = {s.tool_use_id: s for s in batch.steps.values()}
+    assert steps["toolu_skill1"].skill_name == "release"
+    assert steps["toolu_agent1"].subagent_type == "Explore"
+    assert steps["toolu_agent1"].subagent_id == "abc123"
+    kinds = [e.kind for e in batch.events.values()]
+    assert kinds.count("skill") == 1 and kinds.count("subagent") == 1
+
+
+def test_compaction_interrupt_api_error_meta_and_commands_are_events(every_entry_dir: Path) -> None:
+    batch = parse(main_file(every_entry_dir))
+    kinds = sorted(e.kind for e in batch.events.values())
+    for kind in ("compaction", "compact_summary", "interrupt", "api_error", "meta", "slash_command"):
+        assert kind in kinds, kind
+    compaction = next(e for e in batch.events.values() if e.kind == "compaction")
+    assert "pre_tokens=45000" in compaction.detail
+
+
+def test_turns_are_user_requests_and_not_harness_entries(every_entry_dir: Path) -> None:
+    turns = sorted(parse(main_file(every_entry_dir)).turns.values(), key=lambda t: t.turn_index)
+    assert [t.kind for t in turns] == ["prompt", "prompt", "command", "prompt", "notification"]
+    assert turns[0].prompt == "Fix the failing test in calc.py"
+    assert turns[0].final_text == "The test passes now."
+    assert turns[2].command_name == "/compact" and turns[2].prompt == "/compact"
+    assert [t.interrupted for t in turns] == [False, False, False, True, False]
+
+
+def test_unknown_types_and_malformed_lines_are_counted_and_skipped(every_entry_dir: Path) -> None:
+    batch = parse(main_file(every_entry_dir))
+    assert batch.unknown_entry_types == {"brand-new-entry-type": 1}
+    assert batch.skipped_lines == 2  # a broken JSON line and a JSON array
+
+
+def test_title_comes_from_title_entries(every_entry_dir: Path) -> None:
+    assert parse(main_file(every_entry_dir)).sessions[SID].title == "Calc fix"
+
+
+def test_sidechain_lines_become_their_own_session_linked_to_the_parent(every_entry_dir: Path) -> None:
+    sub = every_entry_dir / SID / "subagents" / "agent-abc123.jsonl"
+    batch = parse(sub)
+    facts = batch.sessions[f"{SID}/agent-abc123"]
+    assert facts.is_sidechain and facts.parent_session_id == SID and facts.agent_id == "abc123"
+    assert [s.tool_name for s in batch.steps.values()] == ["Glob"]
+
+
+def test_long_results_are_capped_with_the_original_size_recorded(tmp_path: Path) -> None:
+    big = "x" * 50_000
+    lines = [
+        {"type": "user", "sessionId": "s", "uuid": "1", "message": {"role": "user", "content": "go"}},
+        {"type": "assistant", "sessionId": "s", "uuid": "2", "message": {"id": "m", "content": [
+            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "cat big"}}]}},
+        {"type": "user", "sessionId": "s", "uuid": "3", "message": {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "t1", "content": big}]}},
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    step = next(iter(parse(path, result_cap=1000).steps.values()))
+    assert step.result_size == 50_000
+    assert len(step.result_text) < 1100 and "characters cut" in step.result_text
+
+
+def test_a_result_in_a_later_read_completes_the_step_from_the_carried_state(every_entry_dir: Path) -> None:
+    raw = main_file(every_entry_dir).read_bytes().splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(raw) if b"toolu_bash1" in line) + 1  # after the tool_use line
+    first = TranscriptParser("f", ParseState())
+    first_batch = first.feed(raw[:cut])
+    assert not next(s for s in first_batch.steps.values() if s.tool_use_id == "toolu_bash1").has_result
+    state = ParseState.model_validate_json(first.state.model_dump_json())
+    second_batch = TranscriptParser("f", state).feed(raw[cut:])
+    step = next(s for s in second_batch.steps.values() if s.tool_use_id == "toolu_bash1")
+    assert step.has_result and step.is_error and step.step_index == 0
+
+
+def test_redaction_is_applied_to_every_stored_text(tmp_path: Path) -> None:
+    lines = [
+        {"type": "user", "sessionId": "s", "uuid": "1", "message": {"role": "user", "content": "use SECRET1"}},
+        {"type": "assistant", "sessionId": "s", "uuid": "2", "message": {"id": "m", "content": [
+            {"type": "text", "text": "ok SECRET1"},
+            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "echo SECRET1"}}]}},
+        {"type": "user", "sessionId": "s", "uuid": "3", "message": {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "t1", "content": "Exit code 1\nError: SECRET1", "is_error": True}]}},
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    batch = parse(path, redact=lambda text: text.replace("SECRET1", "[R]"))
+    dumped = batch.model_dump_json()
+    assert "SECRET1" not in dumped and "[R]" in dumped

@@ -1,0 +1,197 @@
+"""Capture commands: `ingest`, `sessions`, `show`."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from trajectory_miner.cli.output import (
+    CommandError,
+    load_user_config,
+    print_json,
+    print_table,
+    progress_bar,
+    reader,
+    resolve_paths,
+    writer,
+)
+from trajectory_miner.ingest import IngestReport, ingest_paths
+from trajectory_miner.model import Session
+from trajectory_miner.sessions import list_sessions, load_session, resolve_session_id
+from trajectory_miner.store import StoreMissing
+
+
+def register(commands: Any) -> None:
+    ingest = commands.add_parser("ingest", help="read new transcript lines into the store")
+    ingest.add_argument("paths", nargs="*", type=Path, help="transcript files or folders (default: all)")
+    ingest.add_argument("--json", action="store_true", help="print one JSON object")
+    ingest.add_argument("--from-spool", action="store_true", help="ingest what the hooks spooled")
+    ingest.add_argument("--quiet", action="store_true", help="print nothing")
+    ingest.set_defaults(handler=run_ingest)
+
+    sessions = commands.add_parser("sessions", help="list sessions")
+    sessions.add_argument("--project", help="only this project (path or folder name)")
+    sessions.add_argument("--since", type=parse_date, help="only sessions active since DATE (YYYY-MM-DD)")
+    sessions.add_argument("--limit", type=int, default=None, help="at most N rows")
+    sessions.add_argument("--all", action="store_true", help="include subagent sidechains")
+    sessions.add_argument("--json", action="store_true", help="print JSON")
+    sessions.set_defaults(handler=run_sessions)
+
+    show = commands.add_parser("show", help="show a session's turns and steps")
+    show.add_argument("session", help="session id (or a unique prefix)")
+    show.add_argument("--full", action="store_true", help="include prompts, inputs and results")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=run_show)
+
+
+def parse_date(text: str) -> datetime:
+    """A YYYY-MM-DD (or ISO) date as an aware UTC datetime."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    paths = resolve_paths()
+    config = load_user_config(paths)
+    if args.from_spool:
+        from trajectory_miner.ingester import drain_spool
+
+        result = drain_spool(paths, config)
+        if args.json:
+            print_json(result)
+        return 0
+    targets: list[Path] = args.paths or [paths.projects]
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing and args.paths:
+        raise CommandError(f"no such file or folder: {', '.join(missing)}", 2)
+    with writer(paths) as store:
+        report = ingest_paths(
+            store, targets, config, progress=progress_bar("ingest", not (args.json or args.quiet))
+        )
+        after_ingest(store, report)
+    if args.json:
+        print_json(report)
+    elif not args.quiet:
+        print_ingest_summary(report)
+    return 0
+
+
+def after_ingest(store: Any, report: IngestReport) -> None:
+    """Work that follows every ingest of new lines (scoring the sessions touched)."""
+    del store, report
+
+
+def print_ingest_summary(report: IngestReport) -> None:
+    print(
+        f"{report.files} files ({report.files_changed} with new lines, {report.bytes / 1e6:.1f} MB): "
+        f"{report.sessions} sessions, {report.turns} turns, {report.steps} steps, "
+        f"{report.tool_errors} tool errors, {report.skipped_lines} lines skipped"
+    )
+    for error in report.errors:
+        print(f"  could not read {error}")
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    paths = resolve_paths()
+    try:
+        with reader(paths) as store:
+            rows = list_sessions(
+                store, project=args.project, since=args.since, include_sidechains=args.all, limit=args.limit
+            )
+            extra = session_extras(store, [r.session_id for r in rows])
+    except CommandError as exc:
+        if isinstance(exc.__cause__, StoreMissing):
+            rows, extra = [], {}
+        else:
+            raise
+    if args.json:
+        print_json([{**r.model_dump(mode="json"), **extra.get(r.session_id, {})} for r in rows])
+        return 0
+    if not rows:
+        print("no sessions yet: run `trajectory-miner ingest`")
+        return 0
+    print_table(
+        ["session", "project", "started", "ended", "model", "turns", "steps", "errors"],
+        [
+            (r.session_id[:13], _short_project(r.project), r.started_at, r.ended_at, r.model, r.turns, r.steps,
+             r.tool_errors)
+            for r in rows
+        ],
+    )
+    return 0
+
+
+def session_extras(store: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Further per-session fields for `sessions --json` (scores and outcome once scored)."""
+    del store, ids
+    return {}
+
+
+def _short_project(project: str) -> str:
+    return project.rstrip("/").rsplit("/", 1)[-1] or project
+
+
+def run_show(args: argparse.Namespace) -> int:
+    paths = resolve_paths()
+    with reader(paths) as store:
+        sid = resolve_session_id(store, args.session)
+        if sid is None:
+            raise CommandError(f"no session matches {args.session!r}: see `trajectory-miner sessions`", 2)
+        session = load_session(store, sid)
+    if session is None:
+        raise CommandError(f"no session {sid}", 2)
+    if args.json:
+        print_json(session if args.full else _brief(session))
+    else:
+        _print_session(session, args.full)
+    return 0
+
+
+def _brief(session: Session) -> dict[str, Any]:
+    data = session.model_dump(mode="json", exclude={"turns", "events"})
+    data["turns"] = [
+        {
+            "turn_index": t.turn_index,
+            "kind": t.kind,
+            "prompt": t.prompt[:200],
+            "interrupted": t.interrupted,
+            "steps": [
+                {
+                    "step_index": s.step_index,
+                    "tool": s.tool_name,
+                    "summary": s.summary,
+                    "is_error": s.is_error,
+                    "error_signature": s.error_signature,
+                }
+                for s in t.steps
+            ],
+        }
+        for t in session.turns
+    ]
+    data["events"] = [{"kind": e.kind, "turn_index": e.turn_index, "detail": e.detail[:120]} for e in session.events]
+    return data
+
+
+def _print_session(session: Session, full: bool) -> None:
+    print(f"session {session.session_id}  {session.project}")
+    print(
+        f"  {session.model or 'model unknown'}; {session.n_turns} turns, {session.n_steps} steps, "
+        f"{session.n_tool_errors} tool errors, {session.n_compactions} compactions, "
+        f"{session.n_interrupts} interrupts; tokens in {session.tokens.input} out {session.tokens.output}"
+    )
+    for turn in session.turns:
+        prompt = turn.prompt if full else turn.prompt.replace("\n", " ")[:100]
+        flag = " [interrupted]" if turn.interrupted else ""
+        print(f"\nturn {turn.turn_index} ({turn.kind}){flag}: {prompt}")
+        for step in turn.steps:
+            mark = "x" if step.is_error else "."
+            print(f"  {mark} {step.step_index:>3} {step.tool_name:<10} {step.summary[:90]}")
+            if step.is_error and step.error_signature:
+                print(f"        {step.error_signature}")
+            if full and step.result_text:
+                print("        " + step.result_text[:500].replace("\n", "\n        "))

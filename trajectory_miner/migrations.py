@@ -1,0 +1,259 @@
+"""Schema migrations: an append-only list of named steps.
+
+A migration's name is its identity. Each one runs in a transaction together with the row
+that records it, so a failed migration leaves nothing behind and stays pending. Never edit
+or rename a released migration; add a new one at the end of `MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+Migration = tuple[str, Callable[[Any], None]]
+
+
+def m001_capture(con: Any) -> None:
+    """Transcripts read so far, sessions, turns, steps, events and API responses."""
+    con.execute(
+        """
+        CREATE TABLE files (
+            path VARCHAR PRIMARY KEY,
+            offset_bytes BIGINT NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            head_hash VARCHAR NOT NULL,
+            head_len INTEGER NOT NULL,
+            state VARCHAR NOT NULL,
+            lines BIGINT NOT NULL,
+            skipped_lines BIGINT NOT NULL,
+            unknown_entry_types VARCHAR NOT NULL,
+            ingested_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE sessions (
+            session_id VARCHAR PRIMARY KEY,
+            project VARCHAR NOT NULL,
+            cwd VARCHAR NOT NULL,
+            transcript_path VARCHAR NOT NULL,
+            parent_session_id VARCHAR,
+            agent_id VARCHAR,
+            is_sidechain BOOLEAN NOT NULL,
+            title VARCHAR NOT NULL,
+            started_at TIMESTAMP,
+            ended_at TIMESTAMP,
+            version VARCHAR NOT NULL,
+            git_branch VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE turns (
+            session_id VARCHAR NOT NULL,
+            uuid VARCHAR NOT NULL,
+            turn_index INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            prompt VARCHAR NOT NULL,
+            command_name VARCHAR,
+            started_at TIMESTAMP,
+            ended_at TIMESTAMP,
+            interrupted BOOLEAN NOT NULL,
+            final_text VARCHAR NOT NULL,
+            PRIMARY KEY (session_id, uuid)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE steps (
+            session_id VARCHAR NOT NULL,
+            tool_use_id VARCHAR NOT NULL,
+            step_index INTEGER NOT NULL,
+            turn_index INTEGER NOT NULL,
+            tool_name VARCHAR NOT NULL,
+            input VARCHAR NOT NULL,
+            summary VARCHAR NOT NULL,
+            thought VARCHAR NOT NULL,
+            started_at TIMESTAMP,
+            ended_at TIMESTAMP,
+            has_result BOOLEAN NOT NULL,
+            result_text VARCHAR NOT NULL,
+            result_size BIGINT NOT NULL,
+            is_error BOOLEAN NOT NULL,
+            error_signature VARCHAR,
+            exit_code INTEGER,
+            duration_ms BIGINT,
+            files VARCHAR[] NOT NULL,
+            skill_name VARCHAR,
+            subagent_type VARCHAR,
+            subagent_id VARCHAR,
+            PRIMARY KEY (session_id, tool_use_id)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE events (
+            session_id VARCHAR NOT NULL,
+            uuid VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            occurred_at TIMESTAMP,
+            turn_index INTEGER NOT NULL,
+            step_index INTEGER NOT NULL,
+            detail VARCHAR NOT NULL,
+            PRIMARY KEY (session_id, uuid, kind)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE responses (
+            session_id VARCHAR NOT NULL,
+            message_id VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            occurred_at TIMESTAMP,
+            input_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL,
+            cache_read_tokens BIGINT NOT NULL,
+            cache_creation_tokens BIGINT NOT NULL,
+            PRIMARY KEY (session_id, message_id)
+        )
+        """
+    )
+
+
+def m002_scores(con: Any) -> None:
+    """Score cards per session, dimension scores for queries, and explicit feedback."""
+    con.execute(
+        """
+        CREATE TABLE scores (
+            session_id VARCHAR PRIMARY KEY,
+            scorer_version VARCHAR NOT NULL,
+            overall DOUBLE NOT NULL,
+            outcome VARCHAR NOT NULL,
+            outcome_confidence DOUBLE NOT NULL,
+            outcome_source VARCHAR NOT NULL,
+            card VARCHAR NOT NULL,
+            scored_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE dimension_scores (
+            session_id VARCHAR NOT NULL,
+            dimension VARCHAR NOT NULL,
+            score DOUBLE NOT NULL,
+            PRIMARY KEY (session_id, dimension)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE feedback (
+            feedback_id VARCHAR PRIMARY KEY,
+            target_id VARCHAR NOT NULL,
+            target_kind VARCHAR NOT NULL,
+            verdict VARCHAR NOT NULL,
+            note VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+
+
+def m003_mining(con: Any) -> None:
+    """Mined patterns, incidents, skills and replays; skill lifecycle changes; miner state."""
+    for table in ("patterns", "incidents", "skills", "replays"):
+        con.execute(
+            f"""
+            CREATE TABLE {table} (
+                id VARCHAR PRIMARY KEY,
+                cluster_key VARCHAR NOT NULL UNIQUE,
+                data VARCHAR NOT NULL,
+                updated_at TIMESTAMP NOT NULL
+            )
+            """
+        )
+    con.execute(
+        """
+        CREATE TABLE skill_events (
+            skill_id VARCHAR NOT NULL,
+            occurred_at TIMESTAMP NOT NULL,
+            from_status VARCHAR,
+            to_status VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL
+        )
+        """
+    )
+    con.execute("CREATE TABLE miner_state (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+
+
+MIGRATIONS: list[Migration] = [
+    ("m001_capture", m001_capture),
+    ("m002_scores", m002_scores),
+    ("m003_mining", m003_mining),
+]
+
+
+def _ensure_table(con: Any) -> None:
+    con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+
+
+def applied(con: Any) -> list[str]:
+    """Names of the migrations this database has, in the order they were applied."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = '_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return [row[0] for row in con.execute("SELECT name FROM _migrations ORDER BY applied_at, name").fetchall()]
+
+
+def pending(con: Any, migrations: list[Migration] | None = None) -> list[str]:
+    """Names of the migrations still to apply (reads only)."""
+    done = set(applied(con))
+    return [name for name, _ in (migrations or MIGRATIONS) if name not in done]
+
+
+def migrate(con: Any, migrations: list[Migration] | None = None, stop_before: str | None = None) -> list[str]:
+    """Apply every pending migration, each with its record in one transaction.
+
+    Raises:
+        ValueError: two migrations share a name, or `stop_before` names an applied one.
+    """
+    steps = migrations or MIGRATIONS
+    names = [name for name, _ in steps]
+    if len(names) != len(set(names)):
+        raise ValueError("two migrations share a name")
+    _ensure_table(con)
+    done = set(applied(con))
+    if stop_before is not None and stop_before in done:
+        raise ValueError(f"migration {stop_before} is already applied")
+    ran: list[str] = []
+    for name, step in steps:
+        if name == stop_before:
+            break
+        if name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            step(con)
+            con.execute("INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(UTC).replace(tzinfo=None)])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        ran.append(name)
+    return ran
+
+
+def schema_version(con: Any) -> str:
+    """The name of the last applied migration, or an empty string for a blank database."""
+    done = applied(con)
+    return done[-1] if done else ""

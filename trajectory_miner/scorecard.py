@@ -1,0 +1,150 @@
+"""Score cards: what the scorer says of a session, and how cards are stored and read back.
+
+A card holds a score in [0, 1] per dimension with the evidence that moved it, an overall
+score, per-turn scores, and the outcome label with its confidence and source. The rules that
+compute them live in `trajectory_miner.scoring`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from trajectory_miner.model import Outcome
+from trajectory_miner.store import Store
+
+DIMENSIONS: tuple[str, ...] = (
+    "task_completion",
+    "tool_efficiency",
+    "error_recovery",
+    "skill_adherence",
+    "routing_accuracy",
+    "context_health",
+)
+
+OutcomeSource = Literal["feedback", "tests", "heuristic"]
+
+
+class Evidence(BaseModel):
+    """One fact that moved a score, pointing at where it was seen."""
+
+    fact: str
+    effect: float = 0.0
+    turn_index: int | None = None
+    step_index: int | None = None
+
+
+class DimensionScore(BaseModel):
+    """A dimension's score, the rule behind it and its evidence."""
+
+    name: str
+    score: float
+    rule: str = ""
+    applicable: bool = True
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class TurnScore(BaseModel):
+    """A turn's scores per dimension."""
+
+    turn_index: int
+    overall: float
+    dimensions: dict[str, float] = Field(default_factory=dict)
+
+
+class Scorecard(BaseModel):
+    """Everything the scorer says of one session."""
+
+    session_id: str
+    scorer_version: str
+    overall: float
+    dimensions: dict[str, DimensionScore] = Field(default_factory=dict)
+    turns: list[TurnScore] = Field(default_factory=list)
+    outcome: Outcome = "unknown"
+    outcome_confidence: float = 0.0
+    outcome_source: OutcomeSource = "heuristic"
+    outcome_reason: str = ""
+    scored_at: datetime | None = None
+
+    def score(self, dimension: str) -> float:
+        """The score of one dimension (1.0 when it was not scored)."""
+        found = self.dimensions.get(dimension)
+        return found.score if found else 1.0
+
+    def min_score(self) -> float:
+        """The lowest score over every dimension."""
+        return min((d.score for d in self.dimensions.values()), default=0.0)
+
+
+def save_scorecards(store: Store, cards: Sequence[Scorecard]) -> None:
+    """Store cards, replacing earlier cards of the same sessions."""
+    if not cards:
+        return
+    now = datetime.now(UTC).replace(tzinfo=None)
+    ids = [c.session_id for c in cards]
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        store.con.execute("DELETE FROM dimension_scores WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
+        store.con.execute(
+            """
+            INSERT OR REPLACE INTO scores SELECT unnest($1), unnest($2), unnest($3::DOUBLE[]), unnest($4),
+                unnest($5::DOUBLE[]), unnest($6), unnest($7), unnest($8::TIMESTAMP[])
+            """,
+            [
+                ids,
+                [c.scorer_version for c in cards],
+                [c.overall for c in cards],
+                [c.outcome for c in cards],
+                [c.outcome_confidence for c in cards],
+                [c.outcome_source for c in cards],
+                [c.model_dump_json() for c in cards],
+                [now] * len(cards),
+            ],
+        )
+        rows = [(c.session_id, name, d.score) for c in cards for name, d in c.dimensions.items()]
+        if rows:
+            store.con.execute(
+                "INSERT INTO dimension_scores SELECT unnest($1), unnest($2), unnest($3::DOUBLE[])",
+                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+            )
+        store.con.execute("COMMIT")
+    except BaseException:
+        store.con.execute("ROLLBACK")
+        raise
+
+
+def load_scorecards(store: Store, ids: Sequence[str] | None = None) -> dict[str, Scorecard]:
+    """Stored cards by session id (all of them when `ids` is None)."""
+    if ids is None:
+        rows = store.query("SELECT card FROM scores")
+    else:
+        rows = store.query("SELECT card FROM scores WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [list(ids)])
+    cards = [Scorecard.model_validate_json(r[0]) for r in rows]
+    return {c.session_id: c for c in cards}
+
+
+def score_columns(store: Store, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The headline figures of stored cards, for listings: overall, outcome, and each dimension."""
+    result: dict[str, dict[str, Any]] = {}
+    for sid, overall, outcome, confidence, source in store.query(
+        "SELECT session_id, overall, outcome, outcome_confidence, outcome_source FROM scores "
+        "WHERE session_id IN (SELECT unnest($1::VARCHAR[]))",
+        [list(ids)],
+    ):
+        result[sid] = {
+            "overall": overall,
+            "outcome": outcome,
+            "outcome_confidence": confidence,
+            "outcome_source": source,
+            "scores": {},
+        }
+    for sid, dimension, score in store.query(
+        "SELECT session_id, dimension, score FROM dimension_scores WHERE session_id IN (SELECT unnest($1::VARCHAR[]))",
+        [list(ids)],
+    ):
+        if sid in result:
+            result[sid]["scores"][dimension] = score
+    return result

@@ -1,0 +1,272 @@
+"""Reading sessions back from the store: summaries for listings, whole trajectories for work."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+
+from trajectory_miner.model import Event, Session, Step, TokenUsage, Turn
+from trajectory_miner.store import Store
+
+
+class SessionSummary(BaseModel):
+    """One row of the session listing."""
+
+    session_id: str
+    project: str
+    title: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    model: str
+    turns: int
+    steps: int
+    tool_errors: int
+    is_sidechain: bool
+    parent_session_id: str | None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _filters(project: str | None, since: datetime | None, include_sidechains: bool) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if not include_sidechains:
+        clauses.append("NOT s.is_sidechain")
+    if project:
+        clauses.append("(s.project = ? OR s.project LIKE ? OR s.project LIKE ?)")
+        params.extend([project, f"%/{project}", f"{project.rstrip('/')}/%"])
+    if since is not None:
+        clauses.append("coalesce(s.ended_at, s.started_at) >= ?")
+        params.append(since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_sessions(
+    store: Store,
+    *,
+    project: str | None = None,
+    since: datetime | None = None,
+    include_sidechains: bool = False,
+    limit: int | None = None,
+) -> list[SessionSummary]:
+    """Sessions, newest first, with their counts."""
+    where, params = _filters(project, since, include_sidechains)
+    sql = f"""
+        SELECT s.session_id, s.project, s.title, s.started_at, s.ended_at,
+            coalesce((SELECT mode(model) FROM responses r WHERE r.session_id = s.session_id
+                AND model <> ''), '') AS model,
+            (SELECT count(*) FROM turns t WHERE t.session_id = s.session_id) AS turns,
+            (SELECT count(*) FROM steps x WHERE x.session_id = s.session_id) AS steps,
+            (SELECT count(*) FROM steps x WHERE x.session_id = s.session_id AND x.is_error) AS errors,
+            s.is_sidechain, s.parent_session_id
+        FROM sessions s{where}
+        ORDER BY s.started_at DESC NULLS LAST, s.session_id
+        {"LIMIT " + str(int(limit)) if limit else ""}
+    """
+    return [
+        SessionSummary(
+            session_id=r[0],
+            project=r[1],
+            title=r[2],
+            started_at=_aware(r[3]),
+            ended_at=_aware(r[4]),
+            model=r[5],
+            turns=r[6],
+            steps=r[7],
+            tool_errors=r[8],
+            is_sidechain=r[9],
+            parent_session_id=r[10],
+        )
+        for r in store.query(sql, params)
+    ]
+
+
+def session_ids(
+    store: Store, *, project: str | None = None, since: datetime | None = None, include_sidechains: bool = False
+) -> list[str]:
+    """Ids of the sessions that match, oldest first."""
+    where, params = _filters(project, since, include_sidechains)
+    rows = store.query(f"SELECT s.session_id FROM sessions s{where} ORDER BY s.started_at NULLS FIRST", params)
+    return [r[0] for r in rows]
+
+
+def resolve_session_id(store: Store, prefix: str) -> str | None:
+    """The full id of a session named by its id or an unambiguous prefix of it.
+
+    A prefix that matches a session and its own subagent sidechains names the session.
+    """
+    rows = store.query("SELECT session_id FROM sessions WHERE starts_with(session_id, ?) LIMIT 50", [prefix])
+    ids: list[str] = [r[0] for r in rows]
+    if prefix in ids:
+        return prefix
+    main = [i for i in ids if "/" not in i]
+    if len(main) == 1 and all(i.startswith(main[0]) for i in ids):
+        return main[0]
+    return ids[0] if len(ids) == 1 else None
+
+
+_STEP_COLUMNS = (
+    "session_id, tool_use_id, step_index, turn_index, tool_name, input, summary, thought, started_at, "
+    "ended_at, has_result, result_text, result_size, is_error, error_signature, exit_code, duration_ms, "
+    "files, skill_name, subagent_type, subagent_id"
+)
+
+
+def _step(row: tuple[Any, ...]) -> Step:
+    return Step(
+        session_id=row[0],
+        tool_use_id=row[1],
+        step_index=row[2],
+        turn_index=row[3],
+        tool_name=row[4],
+        input=orjson.loads(row[5]),
+        summary=row[6],
+        thought=row[7],
+        started_at=_aware(row[8]),
+        ended_at=_aware(row[9]),
+        has_result=row[10],
+        result_text=row[11],
+        result_size=row[12],
+        is_error=row[13],
+        error_signature=row[14],
+        exit_code=row[15],
+        duration_ms=row[16],
+        files=list(row[17] or []),
+        skill_name=row[18],
+        subagent_type=row[19],
+        subagent_id=row[20],
+    )
+
+
+def load_sessions(store: Store, ids: Sequence[str]) -> list[Session]:
+    """Whole trajectories (turns with their steps, events, tokens) for the given ids, in that order."""
+    if not ids:
+        return []
+    store.con.execute("CREATE OR REPLACE TEMP TABLE _wanted AS SELECT unnest($1::VARCHAR[]) AS id", [list(ids)])
+    sessions = _session_rows(store)
+    turns = _grouped(store.query(_TURNS_SQL), _turn)
+    steps = _grouped(store.query(f"SELECT {_STEP_COLUMNS} FROM steps WHERE session_id IN (SELECT id FROM _wanted)"), _step)
+    events = _grouped(store.query(_EVENTS_SQL), _event)
+    tokens = {r[0]: r[1:] for r in store.query(_TOKENS_SQL)}
+    result: list[Session] = []
+    for sid in ids:
+        session = sessions.get(sid)
+        if session is None:
+            continue
+        _assemble(session, turns.get(sid, []), steps.get(sid, []), events.get(sid, []), tokens.get(sid))
+        result.append(session)
+    return result
+
+
+def load_session(store: Store, session_id: str) -> Session | None:
+    """One whole trajectory, or None when the store has no such session."""
+    found = load_sessions(store, [session_id])
+    return found[0] if found else None
+
+
+_TURNS_SQL = """
+    SELECT session_id, uuid, turn_index, kind, prompt, command_name, started_at, ended_at, interrupted,
+        final_text
+    FROM turns WHERE session_id IN (SELECT id FROM _wanted)
+"""
+_EVENTS_SQL = """
+    SELECT session_id, uuid, kind, occurred_at, turn_index, step_index, detail
+    FROM events WHERE session_id IN (SELECT id FROM _wanted)
+"""
+_TOKENS_SQL = """
+    SELECT session_id, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
+        sum(cache_creation_tokens), list(DISTINCT model) FILTER (WHERE model <> ''),
+        mode(model) FILTER (WHERE model <> '')
+    FROM responses WHERE session_id IN (SELECT id FROM _wanted) GROUP BY session_id
+"""
+
+
+def _session_rows(store: Store) -> dict[str, Session]:
+    rows = store.query(
+        "SELECT session_id, project, cwd, transcript_path, parent_session_id, agent_id, is_sidechain, title, "
+        "started_at, ended_at, version, git_branch FROM sessions WHERE session_id IN (SELECT id FROM _wanted)"
+    )
+    return {
+        r[0]: Session(
+            session_id=r[0],
+            project=r[1],
+            cwd=r[2],
+            transcript_path=r[3],
+            parent_session_id=r[4],
+            agent_id=r[5],
+            is_sidechain=r[6],
+            title=r[7],
+            started_at=_aware(r[8]),
+            ended_at=_aware(r[9]),
+            version=r[10],
+            git_branch=r[11],
+        )
+        for r in rows
+    }
+
+
+def _grouped(rows: Iterable[tuple[Any, ...]], build: Any) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(build(row))
+    return grouped
+
+
+def _turn(r: tuple[Any, ...]) -> Turn:
+    return Turn(
+        session_id=r[0],
+        uuid=r[1],
+        turn_index=r[2],
+        kind=r[3],
+        prompt=r[4],
+        command_name=r[5],
+        started_at=_aware(r[6]),
+        ended_at=_aware(r[7]),
+        interrupted=r[8],
+        final_text=r[9],
+    )
+
+
+def _event(r: tuple[Any, ...]) -> Event:
+    return Event(
+        session_id=r[0], uuid=r[1], kind=r[2], at=_aware(r[3]), turn_index=r[4], step_index=r[5], detail=r[6]
+    )
+
+
+def _assemble(
+    session: Session, turns: list[Turn], steps: list[Step], events: list[Event], tokens: tuple[Any, ...] | None
+) -> None:
+    turns.sort(key=lambda t: (t.turn_index, t.started_at or datetime.min.replace(tzinfo=UTC)))
+    steps.sort(key=lambda s: s.step_index)
+    by_index = {t.turn_index: t for t in turns}
+    for step in steps:
+        turn = by_index.get(step.turn_index)
+        if turn is None:
+            turn = Turn(session_id=session.session_id, turn_index=step.turn_index, uuid=f"implicit-{step.turn_index}")
+            by_index[step.turn_index] = turn
+            turns.append(turn)
+        turn.steps.append(step)
+    turns.sort(key=lambda t: t.turn_index)
+    for turn in turns:
+        turn.n_steps = len(turn.steps)
+        turn.n_errors = sum(1 for s in turn.steps if s.is_error)
+    events.sort(key=lambda e: (e.turn_index, e.step_index, e.at or datetime.min.replace(tzinfo=UTC)))
+    session.turns = turns
+    session.events = events
+    session.n_turns = len(turns)
+    session.n_steps = len(steps)
+    session.n_tool_errors = sum(1 for s in steps if s.is_error)
+    session.n_compactions = sum(1 for e in events if e.kind == "compaction")
+    session.n_interrupts = sum(1 for e in events if e.kind == "interrupt")
+    session.n_api_errors = sum(1 for e in events if e.kind == "api_error")
+    if tokens:
+        session.tokens = TokenUsage(input=tokens[0], output=tokens[1], cache_read=tokens[2], cache_creation=tokens[3])
+        session.models = sorted(tokens[4] or [])
+        session.model = tokens[5] or ""

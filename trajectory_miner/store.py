@@ -1,0 +1,111 @@
+"""The DuckDB store: open briefly, work, close.
+
+DuckDB lets one process write a file, and while it does no other process can open it, not
+even read-only. So nobody keeps a connection: `open_store` retries briefly while another
+process holds the lock, and says so with `StoreBusy` when the wait runs out.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from trajectory_miner.migrations import migrate, pending
+
+_LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used (corrupt, unreadable, or from a newer version)."""
+
+
+class StoreBusy(StoreError):
+    """Another process holds the database lock."""
+
+
+class StoreMissing(StoreError):
+    """There is no database yet."""
+
+
+@dataclass
+class Store:
+    """An open connection to the store."""
+
+    con: Any
+    path: Path
+    read_only: bool
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a statement and return all rows."""
+        rows: list[tuple[Any, ...]] = self.con.execute(sql, params or []).fetchall()
+        return rows
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """Run a statement and return the first column of the first row."""
+        row = self.con.execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+
+def _connect(path: Path, read_only: bool) -> Any:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        message = str(exc)
+        if any(marker in message for marker in _LOCK_MARKERS):
+            raise StoreBusy(f"the store {path} is in use by another process") from exc
+        raise StoreError(f"the store {path} cannot be opened: {message.splitlines()[0]}") from exc
+
+
+def connect_with_retry(path: Path, read_only: bool, wait_seconds: float) -> Any:
+    """Connect, retrying while another process holds the lock."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.01
+    while True:
+        try:
+            return _connect(path, read_only)
+        except StoreBusy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+@contextmanager
+def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -> Iterator[Store]:
+    """Open the store for one unit of work; a writable open brings the schema up to date.
+
+    Raises:
+        StoreMissing: read-only open of a database that does not exist yet.
+        StoreBusy: another process held the lock for all of `wait_seconds`.
+        StoreError: the file is not a usable DuckDB database.
+    """
+    if read_only and not path.exists():
+        raise StoreMissing(f"no store at {path} yet: run `trajectory-miner ingest` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    con = connect_with_retry(path, read_only, wait_seconds)
+    try:
+        if not read_only:
+            _private(path)
+            migrate(con)
+        elif pending(con):
+            raise StoreError(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once")
+        yield Store(con=con, path=path, read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreError(f"the store {path} failed: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.close()
+
+
+def _private(path: Path) -> None:
+    """Make the database and its write-ahead log readable by the user alone."""
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        if candidate.exists():
+            os.chmod(candidate, 0o600)

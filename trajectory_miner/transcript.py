@@ -1,0 +1,501 @@
+"""Streaming, tolerant parser of Claude Code transcript JSONL.
+
+The parser turns lines into records of the trajectory model (turns, steps, events, API
+responses and session facts). It keeps a small state per session between calls, so a file
+can be read in pieces from the byte offset where the last read stopped and give the same
+records as one read of the whole file. Malformed lines and unknown entry types are counted
+and skipped; nothing in a real file makes it raise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, Field
+
+from trajectory_miner import textcap
+from trajectory_miner.model import Event, EventKind, Step, TokenUsage, Turn, TurnKind
+from trajectory_miner.signatures import error_signature, exit_code
+
+Redact = Callable[[str], str]
+
+INTERRUPT_TEXTS = ("[Request interrupted by user]", "[Request interrupted by user for tool use]")
+
+# Entry types that carry no trajectory of their own; skipped without being counted as unknown.
+KNOWN_METADATA_TYPES = frozenset(
+    {
+        "attachment",
+        "queue-operation",
+        "last-prompt",
+        "atis-latch",
+        "tools-used",
+        "cost-state",
+        "api-request",
+        "api-request-shape",
+        "api-request-blob",
+        "file-history-snapshot",
+        "file-history-delta",
+        "progress",
+        "mode",
+        "permission-mode",
+        "custom-title",
+        "agent-name",
+        "pr-link",
+    }
+)
+
+_MAX_PENDING = 512
+_THOUGHT_CAP = 600
+_PROMPT_CAP = 4000
+
+
+class SessionFacts(BaseModel):
+    """What one read learned about a session's identity and span."""
+
+    session_id: str
+    project: str = ""
+    cwd: str = ""
+    transcript_path: str = ""
+    parent_session_id: str | None = None
+    agent_id: str | None = None
+    is_sidechain: bool = False
+    title: str = ""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    version: str = ""
+    git_branch: str = ""
+
+
+class Response(BaseModel):
+    """One API response: its model and tokens, counted once however many lines repeat it."""
+
+    session_id: str
+    message_id: str
+    model: str = ""
+    at: datetime | None = None
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+
+class Cursor(BaseModel):
+    """Parser state of one session, carried between reads."""
+
+    turn_index: int = -1
+    step_index: int = 0
+    turn: Turn | None = None
+    pending: dict[str, Step] = Field(default_factory=dict)
+    thought: str = ""
+
+
+class ParseState(BaseModel):
+    """Parser state of one transcript file, stored with its byte offset."""
+
+    default_session: str = ""
+    cursors: dict[str, Cursor] = Field(default_factory=dict)
+
+
+class ParsedBatch(BaseModel):
+    """The records found in a run of lines."""
+
+    sessions: dict[str, SessionFacts] = Field(default_factory=dict)
+    turns: dict[tuple[str, str], Turn] = Field(default_factory=dict)
+    steps: dict[tuple[str, str], Step] = Field(default_factory=dict)
+    events: dict[tuple[str, str, str], Event] = Field(default_factory=dict)
+    responses: dict[tuple[str, str], Response] = Field(default_factory=dict)
+    lines: int = 0
+    skipped_lines: int = 0
+    unknown_entry_types: Counter[str] = Field(default_factory=Counter)
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _timestamp(entry: dict[str, Any]) -> datetime | None:
+    raw = entry.get("timestamp")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _text_of(content: Any) -> str:
+    """Plain text of a message or tool-result content (a string or a list of blocks)."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block, dict):
+            kind = block.get("type")
+            if kind == "text" and isinstance(block.get("text"), str):
+                parts.append(block["text"])
+            elif kind == "image":
+                parts.append("[image]")
+            elif kind == "tool_result":
+                parts.append(_text_of(block.get("content")))
+        elif isinstance(block, str):
+            parts.append(block)
+    return "\n".join(parts)
+
+
+def _between(text: str, start: str, end: str) -> str:
+    if start not in text:
+        return ""
+    return text.split(start, 1)[1].split(end, 1)[0].strip()
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class TranscriptParser:
+    """Parses the lines of one transcript file into records."""
+
+    def __init__(
+        self,
+        transcript_path: str,
+        state: ParseState | None = None,
+        *,
+        redact: Redact = _identity,
+        result_cap: int = 4000,
+        default_session: str = "",
+    ) -> None:
+        self.path = transcript_path
+        self.state = state or ParseState(default_session=default_session)
+        self.redact = redact
+        self.result_cap = result_cap
+        self.batch = ParsedBatch()
+
+    def feed(self, lines: Iterable[bytes | str]) -> ParsedBatch:
+        """Parse lines and return the records they hold (the state moves on)."""
+        self.batch = ParsedBatch()
+        for line in lines:
+            self.batch.lines += 1
+            try:
+                entry = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                if line.strip():
+                    self.batch.skipped_lines += 1
+                continue
+            if not isinstance(entry, dict):
+                self.batch.skipped_lines += 1
+                continue
+            try:
+                self._entry(entry)
+            except (TypeError, ValueError, AttributeError, KeyError):
+                # A well-formed line of an unexpected shape: counted, never fatal.
+                self.batch.skipped_lines += 1
+        return self.batch
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def _session_of(self, entry: dict[str, Any]) -> str:
+        sid = _str(entry.get("sessionId")) or self.state.default_session
+        if not self.state.default_session and sid:
+            self.state.default_session = sid
+        if entry.get("isSidechain") is True:
+            agent = _str(entry.get("agentId"))
+            return f"{sid}/agent-{agent}" if agent else f"{sid}/sidechain"
+        return sid
+
+    def _facts(self, sid: str, entry: dict[str, Any]) -> SessionFacts:
+        facts = self.batch.sessions.get(sid)
+        if facts is None:
+            facts = SessionFacts(session_id=sid, transcript_path=self.path)
+            if "/" in sid:
+                facts.parent_session_id = sid.split("/", 1)[0]
+                facts.is_sidechain = True
+                agent = _str(entry.get("agentId"))
+                facts.agent_id = agent or None
+            self.batch.sessions[sid] = facts
+        at = _timestamp(entry)
+        if at is not None:
+            if facts.started_at is None or at < facts.started_at:
+                facts.started_at = at
+            if facts.ended_at is None or at > facts.ended_at:
+                facts.ended_at = at
+        cwd = _str(entry.get("cwd"))
+        if cwd and not facts.cwd:
+            facts.cwd = cwd
+            facts.project = cwd
+        facts.version = _str(entry.get("version")) or facts.version
+        facts.git_branch = _str(entry.get("gitBranch")) or facts.git_branch
+        return facts
+
+    def _cursor(self, sid: str) -> Cursor:
+        cursor = self.state.cursors.get(sid)
+        if cursor is None:
+            cursor = self.state.cursors[sid] = Cursor()
+        return cursor
+
+    def _entry(self, entry: dict[str, Any]) -> None:
+        kind = entry.get("type")
+        if kind == "user":
+            sid = self._session_of(entry)
+            if sid:
+                self._facts(sid, entry)
+                self._user(sid, entry)
+        elif kind == "assistant":
+            sid = self._session_of(entry)
+            if sid:
+                self._facts(sid, entry)
+                self._assistant(sid, entry)
+        elif kind == "system":
+            sid = self._session_of(entry)
+            if sid:
+                self._facts(sid, entry)
+                self._system(sid, entry)
+        elif kind in ("summary", "ai-title", "custom-title"):
+            self._title(entry)
+        elif isinstance(kind, str) and kind in KNOWN_METADATA_TYPES:
+            sid = self._session_of(entry)
+            if sid and kind != "queue-operation":
+                self._facts(sid, entry)
+        else:
+            self.batch.unknown_entry_types[str(kind)] += 1
+
+    def _title(self, entry: dict[str, Any]) -> None:
+        title = _str(entry.get("aiTitle")) or _str(entry.get("customTitle")) or _str(entry.get("summary"))
+        sid = _str(entry.get("sessionId")) or self.state.default_session
+        if title and sid:
+            facts = self.batch.sessions.get(sid) or SessionFacts(session_id=sid, transcript_path=self.path)
+            facts.title = self.redact(title[:200])
+            self.batch.sessions[sid] = facts
+
+    # -- user entries ----------------------------------------------------------------------
+
+    def _event(self, sid: str, entry: dict[str, Any], kind: EventKind, detail: str = "") -> None:
+        cursor = self._cursor(sid)
+        uuid = _str(entry.get("uuid")) or f"{kind}@{_str(entry.get('timestamp'))}"
+        step_index = cursor.step_index - 1 if cursor.step_index else -1
+        self.batch.events[(sid, uuid, kind)] = Event(
+            session_id=sid,
+            uuid=uuid,
+            kind=kind,
+            at=_timestamp(entry),
+            turn_index=cursor.turn_index,
+            step_index=step_index,
+            detail=self.redact(detail[:500]),
+        )
+
+    def _user(self, sid: str, entry: dict[str, Any]) -> None:
+        message = entry.get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        if entry.get("isCompactSummary") is True:
+            self._event(sid, entry, "compact_summary", _text_of(content)[:300])
+            return
+        if entry.get("isMeta") is True:
+            self._event(sid, entry, "meta", _text_of(content)[:200])
+            return
+        blocks = content if isinstance(content, list) else []
+        results = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
+        for block in results:
+            self._tool_result(sid, entry, block)
+        text = _text_of([b for b in blocks if b not in results]) if blocks else _text_of(content)
+        stripped = text.strip()
+        if not stripped:
+            return
+        if any(stripped.startswith(marker) for marker in INTERRUPT_TEXTS):
+            self._event(sid, entry, "interrupt", stripped[:200])
+            turn = self._cursor(sid).turn
+            if turn is not None:
+                turn.interrupted = True
+                self._touch_turn(sid, turn)
+            return
+        if "<local-command-stdout>" in stripped or "<local-command-caveat>" in stripped:
+            self._event(sid, entry, "meta", stripped[:200])
+            return
+        if results:
+            return
+        self._new_turn(sid, entry, stripped)
+
+    def _new_turn(self, sid: str, entry: dict[str, Any], text: str) -> None:
+        cursor = self._cursor(sid)
+        kind: TurnKind = "prompt"
+        command = None
+        if "<command-name>" in text:
+            kind = "command"
+            command = _between(text, "<command-name>", "</command-name>")
+            arguments = _between(text, "<command-args>", "</command-args>")
+            text = f"{command} {arguments}".strip()
+            self._event(sid, entry, "slash_command", command)
+        elif text.startswith("<task-notification>"):
+            kind = "notification"
+        cursor.turn_index += 1
+        at = _timestamp(entry)
+        turn = Turn(
+            session_id=sid,
+            turn_index=cursor.turn_index,
+            uuid=_str(entry.get("uuid")) or f"turn-{cursor.turn_index}",
+            kind=kind,
+            prompt=self.redact(text[:_PROMPT_CAP]),
+            command_name=command,
+            started_at=at,
+            ended_at=at,
+        )
+        cursor.turn = turn
+        cursor.thought = ""
+        self._touch_turn(sid, turn)
+
+    def _touch_turn(self, sid: str, turn: Turn) -> None:
+        self.batch.turns[(sid, turn.uuid)] = turn
+
+    def _current_turn(self, sid: str, entry: dict[str, Any]) -> Turn:
+        cursor = self._cursor(sid)
+        if cursor.turn is None:
+            # Work with no prompt before it (a resumed or truncated file) gets an implicit turn.
+            cursor.turn_index += 1
+            cursor.turn = Turn(
+                session_id=sid,
+                turn_index=cursor.turn_index,
+                uuid=f"implicit-{cursor.turn_index}",
+                kind="implicit",
+                started_at=_timestamp(entry),
+            )
+        return cursor.turn
+
+    def _tool_result(self, sid: str, entry: dict[str, Any], block: dict[str, Any]) -> None:
+        tool_use_id = _str(block.get("tool_use_id"))
+        step = self._cursor(sid).pending.pop(tool_use_id, None)
+        if step is None:
+            return
+        raw = _text_of(block.get("content"))
+        structured = entry.get("toolUseResult")
+        is_error = block.get("is_error") is True
+        step.has_result = True
+        step.is_error = is_error
+        step.result_size = len(raw)
+        step.result_text = self.redact(textcap.cap(raw, self.result_cap))
+        step.ended_at = _timestamp(entry)
+        step.exit_code = exit_code(raw) if is_error else 0 if step.tool_name == "Bash" else None
+        if is_error:
+            step.error_signature = self.redact(error_signature(step.tool_name, raw))
+        if isinstance(structured, dict):
+            self._structured_result(step, structured)
+        if step.duration_ms is None and step.started_at and step.ended_at:
+            step.duration_ms = max(0, int((step.ended_at - step.started_at).total_seconds() * 1000))
+        self.batch.steps[(sid, step.tool_use_id)] = step
+        turn = self._cursor(sid).turn
+        if turn is not None and turn.turn_index == step.turn_index:
+            turn.ended_at = step.ended_at or turn.ended_at
+            self._touch_turn(sid, turn)
+
+    def _structured_result(self, step: Step, structured: dict[str, Any]) -> None:
+        for key in ("durationMs", "totalDurationMs"):
+            value = structured.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                step.duration_ms = int(value)
+                break
+        agent = structured.get("agentId")
+        if isinstance(agent, str) and agent:
+            step.subagent_id = agent
+        if structured.get("interrupted") is True:
+            step.is_error = True
+
+    # -- assistant entries -----------------------------------------------------------------
+
+    def _assistant(self, sid: str, entry: dict[str, Any]) -> None:
+        message = entry.get("message")
+        if not isinstance(message, dict):
+            return
+        content = message.get("content")
+        if entry.get("isApiErrorMessage") is True:
+            self._event(sid, entry, "api_error", _text_of(content))
+            return
+        self._response(sid, entry, message)
+        if not isinstance(content, list):
+            return
+        cursor = self._cursor(sid)
+        for block in content:
+            if not isinstance(block, dict):
+                continue
+            kind = block.get("type")
+            if kind == "text" and isinstance(block.get("text"), str) and block["text"].strip():
+                cursor.thought = block["text"]
+                turn = self._current_turn(sid, entry)
+                turn.final_text = self.redact(block["text"][:2000])
+                turn.ended_at = _timestamp(entry) or turn.ended_at
+                self._touch_turn(sid, turn)
+            elif kind == "thinking" and isinstance(block.get("thinking"), str) and not cursor.thought:
+                cursor.thought = block["thinking"]
+            elif kind == "tool_use":
+                self._tool_use(sid, entry, block)
+
+    def _response(self, sid: str, entry: dict[str, Any], message: dict[str, Any]) -> None:
+        message_id = _str(message.get("id")) or _str(entry.get("requestId"))
+        usage = message.get("usage")
+        if not message_id or not isinstance(usage, dict):
+            return
+        model = _str(message.get("model"))
+        self.batch.responses[(sid, message_id)] = Response(
+            session_id=sid,
+            message_id=message_id,
+            model="" if model == "<synthetic>" else model,
+            at=_timestamp(entry),
+            usage=TokenUsage(
+                input=_int(usage.get("input_tokens")),
+                output=_int(usage.get("output_tokens")),
+                cache_read=_int(usage.get("cache_read_input_tokens")),
+                cache_creation=_int(usage.get("cache_creation_input_tokens")),
+            ),
+        )
+
+    def _tool_use(self, sid: str, entry: dict[str, Any], block: dict[str, Any]) -> None:
+        tool_use_id = _str(block.get("id"))
+        name = _str(block.get("name")) or "unknown"
+        if not tool_use_id:
+            return
+        raw_input = block.get("input")
+        tool_input: dict[str, Any] = raw_input if isinstance(raw_input, dict) else {}
+        cursor = self._cursor(sid)
+        turn = self._current_turn(sid, entry)
+        step = Step(
+            session_id=sid,
+            tool_use_id=tool_use_id,
+            step_index=cursor.step_index,
+            turn_index=turn.turn_index,
+            tool_name=name,
+            input=textcap.cap_json(tool_input, self.redact),
+            summary=self.redact(textcap.summarise_input(name, tool_input)),
+            thought=self.redact(cursor.thought[:_THOUGHT_CAP]),
+            started_at=_timestamp(entry),
+            files=[self.redact(f) for f in textcap.files_of(name, tool_input)],
+        )
+        if name == "Skill":
+            step.skill_name = _str(tool_input.get("skill")) or _str(tool_input.get("command")) or None
+            self._event(sid, entry, "skill", step.skill_name or "")
+        elif name in ("Task", "Agent"):
+            step.subagent_type = _str(tool_input.get("subagent_type")) or "general-purpose"
+            self._event(sid, entry, "subagent", step.subagent_type)
+        cursor.step_index += 1
+        cursor.thought = ""
+        cursor.pending[tool_use_id] = step
+        if len(cursor.pending) > _MAX_PENDING:
+            cursor.pending.pop(next(iter(cursor.pending)))
+        self.batch.steps[(sid, tool_use_id)] = step
+        turn.ended_at = step.started_at or turn.ended_at
+        self._touch_turn(sid, turn)
+
+    # -- system entries --------------------------------------------------------------------
+
+    def _system(self, sid: str, entry: dict[str, Any]) -> None:
+        subtype = entry.get("subtype")
+        if subtype == "compact_boundary":
+            meta = entry.get("compactMetadata")
+            detail = ""
+            if isinstance(meta, dict):
+                detail = f"trigger={meta.get('trigger')} pre_tokens={meta.get('preTokens')}"
+            self._event(sid, entry, "compaction", detail)
+        elif entry.get("level") == "error" or subtype == "api_error":
+            self._event(sid, entry, "system_error", _str(entry.get("content")))
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
