@@ -22,5 +22,5 @@ def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
             if r[0] not in _VOLATILE
         ]
         rows = store.query(f"SELECT {', '.join(names)} FROM {table}")
-        picture[table] = sorted((tuple(repr(v) for v in row) for row in rows))
+        picture[table] = sorted(tuple(repr(v) for v in row) for row in rows)
     return picture

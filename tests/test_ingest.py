@@ -148,3 +148,18 @@ def test_every_real_transcript_ingests_with_the_counts_of_an_independent_reader(
         stored_errors = store.scalar("SELECT count(*) FROM steps WHERE is_error")
     assert (stored, stored_errors) == (uses, errors)
     assert report.errors == []
+
+
+def test_parsing_in_worker_processes_stores_the_same_as_one_process(tmp_path: Path, every_entry_dir: Path) -> None:
+    corpus = tmp_path / "corpus"
+    for n in range(3):
+        shutil.copytree(every_entry_dir, corpus / f"p{n}")
+        for path in (corpus / f"p{n}").rglob("*.jsonl"):
+            path.write_text(path.read_text(encoding="utf-8").replace(SID, f"{SID[:-1]}{n}"), encoding="utf-8")
+    with open_store(tmp_path / "one.duckdb") as store:
+        one = ingest_paths(store, [corpus], Config(), workers=1)
+    with open_store(tmp_path / "two.duckdb") as store:
+        two = ingest_paths(store, [corpus], Config(), workers=2)
+    assert one.model_dump() == two.model_dump()
+    assert one.steps == 24
+    assert picture(tmp_path / "one.duckdb") == picture(tmp_path / "two.duckdb")

@@ -22,8 +22,12 @@ def _user_prompt(text: str) -> dict[str, object]:
 
 def _tool_use(tool_id: str, command: str) -> dict[str, object]:
     block = {"type": "tool_use", "id": tool_id, "name": "Bash", "input": {"command": command}}
-    return {"type": "assistant", "sessionId": "s", "uuid": f"a-{tool_id}", "message": {"id": f"m-{tool_id}",
-            "content": [block], "usage": {"input_tokens": 1, "output_tokens": 2}}}
+    return {
+        "type": "assistant",
+        "sessionId": "s",
+        "uuid": f"a-{tool_id}",
+        "message": {"id": f"m-{tool_id}", "content": [block], "usage": {"input_tokens": 1, "output_tokens": 2}},
+    }
 
 
 def _tool_result(tool_id: str, text: str, is_error: bool) -> dict[str, object]:
@@ -47,8 +51,11 @@ VALID_LINES = st.one_of(
 BROKEN_LINES = st.one_of(
     JSON_VALUES.map(lambda v: orjson.dumps(v)),
     st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")),
-    st.builds(lambda kind, msg: orjson.dumps({"type": kind, "message": msg}), st.sampled_from(["user", "assistant"]),
-              JSON_VALUES),
+    st.builds(
+        lambda kind, msg: orjson.dumps({"type": kind, "message": msg}),
+        st.sampled_from(["user", "assistant"]),
+        JSON_VALUES,
+    ),
 )
 
 LINES = st.lists(st.one_of(VALID_LINES, BROKEN_LINES), max_size=25)

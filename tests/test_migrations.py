@@ -39,7 +39,8 @@ def test_an_old_schema_database_with_rows_upgrades_and_keeps_its_rows(tmp_path: 
     migrate(con, stop_before="m002_scores")
     assert applied(con) == ["m001_capture"]
     con.execute(
-        "INSERT INTO sessions VALUES ('s1', '/p', '/p', '/t.jsonl', NULL, NULL, false, 'kept', NULL, NULL, '', '', now())"
+        "INSERT INTO sessions VALUES "
+        "('s1', '/p', '/p', '/t.jsonl', NULL, NULL, false, 'kept', NULL, NULL, '', '', now())"
     )
     con.close()
     with open_store(tmp_path / "old.duckdb") as store:

@@ -29,11 +29,19 @@ def test_assistant_lines_of_one_response_count_tokens_once(every_entry_dir: Path
 def test_every_tool_use_is_paired_with_its_result(every_entry_dir: Path) -> None:
     steps = {s.tool_use_id: s for s in parse(main_file(every_entry_dir)).steps.values()}
     assert set(steps) == {
-        "toolu_bash1", "toolu_read1", "toolu_edit1", "toolu_bash2", "toolu_skill1", "toolu_agent1", "toolu_bash3"
+        "toolu_bash1",
+        "toolu_read1",
+        "toolu_edit1",
+        "toolu_bash2",
+        "toolu_skill1",
+        "toolu_agent1",
+        "toolu_bash3",
     }
     assert all(s.has_result for s in steps.values())
     assert steps["toolu_bash1"].is_error and steps["toolu_bash1"].exit_code == 1
-    assert steps["toolu_bash1"].error_signature == "Bash|exit1|FAILED <path>::<test> - AssertionError: assert <n> == <n>"
+    assert (
+        steps["toolu_bash1"].error_signature == "Bash|exit1|FAILED <path>::<test> - AssertionError: assert <n> == <n>"
+    )
     assert not steps["toolu_bash2"].is_error and steps["toolu_bash2"].exit_code == 0
     assert steps["toolu_edit1"].duration_ms == 12
     assert steps["toolu_read1"].files == ["/work/demo/calc.py"]
@@ -90,10 +98,21 @@ def test_long_results_are_capped_with_the_original_size_recorded(tmp_path: Path)
     big = "x" * 50_000
     lines = [
         {"type": "user", "sessionId": "s", "uuid": "1", "message": {"role": "user", "content": "go"}},
-        {"type": "assistant", "sessionId": "s", "uuid": "2", "message": {"id": "m", "content": [
-            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "cat big"}}]}},
-        {"type": "user", "sessionId": "s", "uuid": "3", "message": {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "t1", "content": big}]}},
+        {
+            "type": "assistant",
+            "sessionId": "s",
+            "uuid": "2",
+            "message": {
+                "id": "m",
+                "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "cat big"}}],
+            },
+        },
+        {
+            "type": "user",
+            "sessionId": "s",
+            "uuid": "3",
+            "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": big}]},
+        },
     ]
     path = tmp_path / "s.jsonl"
     path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
@@ -117,11 +136,34 @@ def test_a_result_in_a_later_read_completes_the_step_from_the_carried_state(ever
 def test_redaction_is_applied_to_every_stored_text(tmp_path: Path) -> None:
     lines = [
         {"type": "user", "sessionId": "s", "uuid": "1", "message": {"role": "user", "content": "use SECRET1"}},
-        {"type": "assistant", "sessionId": "s", "uuid": "2", "message": {"id": "m", "content": [
-            {"type": "text", "text": "ok SECRET1"},
-            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "echo SECRET1"}}]}},
-        {"type": "user", "sessionId": "s", "uuid": "3", "message": {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "t1", "content": "Exit code 1\nError: SECRET1", "is_error": True}]}},
+        {
+            "type": "assistant",
+            "sessionId": "s",
+            "uuid": "2",
+            "message": {
+                "id": "m",
+                "content": [
+                    {"type": "text", "text": "ok SECRET1"},
+                    {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "echo SECRET1"}},
+                ],
+            },
+        },
+        {
+            "type": "user",
+            "sessionId": "s",
+            "uuid": "3",
+            "message": {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "t1",
+                        "content": "Exit code 1\nError: SECRET1",
+                        "is_error": True,
+                    }
+                ],
+            },
+        },
     ]
     path = tmp_path / "s.jsonl"
     path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")

@@ -194,10 +194,54 @@ def m003_mining(con: Any) -> None:
     con.execute("CREATE TABLE miner_state (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
 
 
+def m004_miner_features(con: Any) -> None:
+    """The miner's per-session features, cached by a fingerprint of the session's content."""
+    con.execute(
+        """
+        CREATE TABLE miner_features (
+            session_id VARCHAR PRIMARY KEY,
+            fingerprint VARCHAR NOT NULL,
+            data VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+
+
+def m005_skill_usage(con: Any) -> None:
+    """Where each skill was exported to, and which later sessions used it."""
+    con.execute(
+        """
+        CREATE TABLE skill_exports (
+            skill_id VARCHAR NOT NULL,
+            directory VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            exported_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (skill_id, directory)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE skill_uses (
+            skill_id VARCHAR NOT NULL,
+            session_id VARCHAR NOT NULL,
+            how VARCHAR NOT NULL,
+            success BOOLEAN NOT NULL,
+            recorded_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (skill_id, session_id)
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_capture", m001_capture),
     ("m002_scores", m002_scores),
     ("m003_mining", m003_mining),
+    ("m004_miner_features", m004_miner_features),
+    ("m005_skill_usage", m005_skill_usage),
 ]
 
 
@@ -207,9 +251,9 @@ def _ensure_table(con: Any) -> None:
 
 def applied(con: Any) -> list[str]:
     """Names of the migrations this database has, in the order they were applied."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = '_migrations'"
-    ).fetchone()[0]
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = '_migrations'").fetchone()[
+        0
+    ]
     if not exists:
         return []
     return [row[0] for row in con.execute("SELECT name FROM _migrations ORDER BY applied_at, name").fetchall()]

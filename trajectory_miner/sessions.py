@@ -152,7 +152,9 @@ def load_sessions(store: Store, ids: Sequence[str]) -> list[Session]:
     store.con.execute("CREATE OR REPLACE TEMP TABLE _wanted AS SELECT unnest($1::VARCHAR[]) AS id", [list(ids)])
     sessions = _session_rows(store)
     turns = _grouped(store.query(_TURNS_SQL), _turn)
-    steps = _grouped(store.query(f"SELECT {_STEP_COLUMNS} FROM steps WHERE session_id IN (SELECT id FROM _wanted)"), _step)
+    steps = _grouped(
+        store.query(f"SELECT {_STEP_COLUMNS} FROM steps WHERE session_id IN (SELECT id FROM _wanted)"), _step
+    )
     events = _grouped(store.query(_EVENTS_SQL), _event)
     tokens = {r[0]: r[1:] for r in store.query(_TOKENS_SQL)}
     result: list[Session] = []
@@ -235,9 +237,7 @@ def _turn(r: tuple[Any, ...]) -> Turn:
 
 
 def _event(r: tuple[Any, ...]) -> Event:
-    return Event(
-        session_id=r[0], uuid=r[1], kind=r[2], at=_aware(r[3]), turn_index=r[4], step_index=r[5], detail=r[6]
-    )
+    return Event(session_id=r[0], uuid=r[1], kind=r[2], at=_aware(r[3]), turn_index=r[4], step_index=r[5], detail=r[6])
 
 
 def _assemble(

@@ -221,12 +221,17 @@ class TranscriptParser:
                 facts.started_at = at
             if facts.ended_at is None or at > facts.ended_at:
                 facts.ended_at = at
-        cwd = _str(entry.get("cwd"))
-        if cwd and not facts.cwd:
-            facts.cwd = cwd
-            facts.project = cwd
-        facts.version = _str(entry.get("version")) or facts.version
-        facts.git_branch = _str(entry.get("gitBranch")) or facts.git_branch
+        if not facts.cwd:
+            cwd = _str(entry.get("cwd"))
+            if cwd:
+                facts.cwd = cwd
+                facts.project = cwd
+        version = entry.get("version")
+        if version and version != facts.version and isinstance(version, str):
+            facts.version = version
+        branch = entry.get("gitBranch")
+        if branch and branch != facts.git_branch and isinstance(branch, str):
+            facts.git_branch = branch
         return facts
 
     def _cursor(self, sid: str) -> Cursor:
@@ -433,6 +438,8 @@ class TranscriptParser:
         usage = message.get("usage")
         if not message_id or not isinstance(usage, dict):
             return
+        if (sid, message_id) in self.batch.responses:
+            return  # every line of one response repeats the same usage
         model = _str(message.get("model"))
         self.batch.responses[(sid, message_id)] = Response(
             session_id=sid,

@@ -45,7 +45,11 @@ def test_sessions_lists_one_row_per_session_with_counts(projects: Path, capsys: 
     assert code == 0 and [r["session_id"] for r in rows] == [SID]
     row = rows[0]
     assert (row["project"], row["model"], row["turns"], row["steps"], row["tool_errors"]) == (
-        "/work/demo", "claude-opus-4-5", 5, 7, 2,
+        "/work/demo",
+        "claude-opus-4-5",
+        5,
+        7,
+        2,
     )
     assert row["started_at"].startswith("2026-11-01T10:00")
     code, out, _ = run(capsys, "sessions", "--all", "--json")
@@ -99,8 +103,9 @@ def test_a_broken_config_file_is_reported(
     assert code == 2 and "bad config" in err and "result_cap" in err
 
 
-def test_the_data_home_is_readable_by_the_user_alone(projects: Path, capsys: pytest.CaptureFixture[str],
-                                                     isolated_home: Path) -> None:
+def test_the_data_home_is_readable_by_the_user_alone(
+    projects: Path, capsys: pytest.CaptureFixture[str], isolated_home: Path
+) -> None:
     run(capsys, "ingest", "--quiet")
     assert isolated_home.stat().st_mode & 0o777 == 0o700
     assert (isolated_home / "miner.duckdb").stat().st_mode & 0o777 == 0o600
@@ -109,7 +114,10 @@ def test_the_data_home_is_readable_by_the_user_alone(projects: Path, capsys: pyt
 def test_python_dash_m_runs_the_same_program(projects: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "trajectory_miner", "ingest", "--json"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["steps"] == 8

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from trajectory_miner import __version__
-from trajectory_miner.cli import capture
+from trajectory_miner.cli import capture, mining, scoring, serve
 from trajectory_miner.cli.output import CommandError, fail
 
-COMMAND_MODULES: list[ModuleType] = [capture]
+COMMAND_MODULES: list[ModuleType] = [capture, serve, scoring, mining]
 
 
 def build_parser() -> argparse.ArgumentParser:
