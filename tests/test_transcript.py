@@ -170,3 +170,47 @@ def test_redaction_is_applied_to_every_stored_text(tmp_path: Path) -> None:
     batch = parse(path, redact=lambda text: text.replace("SECRET1", "[R]"))
     dumped = batch.model_dump_json()
     assert "SECRET1" not in dumped and "[R]" in dumped
+
+
+def _entries_to(path: Path, entries: list[dict[str, object]]) -> Path:
+    path.write_bytes(b"\n".join(orjson.dumps(entry) for entry in entries) + b"\n")
+    return path
+
+
+def test_a_thought_waiting_in_the_parser_state_is_redacted(tmp_path: Path) -> None:
+    # The text block arrives in one read; the tool call it explains in the next. Meanwhile the
+    # thought lives in the parser state, which is stored with the file's offset.
+    path = _entries_to(
+        tmp_path / "s.jsonl",
+        [
+            {"type": "user", "sessionId": "s", "uuid": "1", "message": {"role": "user", "content": "go"}},
+            {
+                "type": "assistant",
+                "sessionId": "s",
+                "uuid": "2",
+                "message": {"id": "m", "content": [{"type": "text", "text": "I'll log in with SECRET1"}]},
+            },
+        ],
+    )
+    parser = TranscriptParser(str(path), redact=lambda text: text.replace("SECRET1", "[R]"))
+    with path.open("rb") as handle:
+        parser.feed(handle)
+    state = parser.state.model_dump_json()
+    assert "SECRET1" not in state and "[R]" in state
+
+
+def test_a_loaded_skill_body_is_kept_long_enough_to_check_its_steps(tmp_path: Path) -> None:
+    body = "Base directory for this skill: /home/u/.claude/skills/release\n\n" + "\n".join(
+        f"{n}. Step number {n} of the release procedure, done with care." for n in range(1, 40)
+    )
+    path = _entries_to(
+        tmp_path / "s.jsonl",
+        [
+            {"type": "user", "sessionId": "s", "uuid": "1", "message": {"role": "user", "content": "release"}},
+            {"type": "user", "sessionId": "s", "uuid": "2", "isMeta": True, "message": {"content": body}},
+            {"type": "user", "sessionId": "s", "uuid": "3", "isMeta": True, "message": {"content": "x" * 1000}},
+        ],
+    )
+    events = {e.uuid: e for e in parse(path).events.values()}
+    assert "Step number 30 of the release" in events["2"].detail
+    assert len(events["3"].detail) == 200

@@ -6,10 +6,11 @@ reported with what is wrong instead of being silently ignored.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class ConfigError(ValueError):
@@ -18,6 +19,9 @@ class ConfigError(ValueError):
 
 class Config(BaseModel):
     """What a user can set."""
+
+    # A misspelt key is an error, not a setting silently left at its default.
+    model_config = ConfigDict(extra="forbid")
 
     excluded_projects: list[str] = Field(
         default_factory=list,
@@ -38,6 +42,30 @@ class Config(BaseModel):
         description="Characters of each tool result kept in the store.",
     )
 
+    @field_validator("redact_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        # Caught here, so a bad pattern stops every command with the same message (and `doctor`
+        # reports it) instead of failing deep inside the background ingester.
+        for pattern in patterns:
+            compile_redact_pattern(pattern)
+        return patterns
+
+
+def compile_redact_pattern(pattern: str) -> re.Pattern[str]:
+    """A user's redaction pattern, compiled.
+
+    Raises:
+        ValueError: it is not a valid regular expression, or it matches the empty string.
+    """
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid redaction pattern {pattern!r}: {exc}") from exc
+    if compiled.fullmatch(""):
+        raise ValueError(f"invalid redaction pattern {pattern!r}: it matches the empty string")
+    return compiled
+
 
 def load_config(path: Path) -> Config:
     """Read the config file; defaults when it does not exist.
@@ -51,10 +79,18 @@ def load_config(path: Path) -> Config:
         return Config()
     try:
         return Config.model_validate(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc
 
 
 def is_excluded(project: str, config: Config) -> bool:
     """True when the project path is one the user excluded."""
-    return any(project == p or project.startswith(p.rstrip("/") + "/") for p in config.excluded_projects)
+    project = project.rstrip("/")
+    prefixes = [p.rstrip("/") for p in config.excluded_projects if p.strip("/")]
+    return any(project == p or project.startswith(p + "/") for p in prefixes)

@@ -10,27 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import orjson
 from pydantic import BaseModel, Field
 
+from trajectory_miner.batch_writer import BatchWriter, FileRow, load_file_rows, merge_batch
 from trajectory_miner.config import Config, is_excluded
 from trajectory_miner.redaction import Redactor
 from trajectory_miner.store import Store
-from trajectory_miner.transcript import ParsedBatch, ParseState, Redact, SessionFacts, TranscriptParser
+from trajectory_miner.transcript import ParsedBatch, ParseState, Redact, TranscriptParser
 
 _BATCH_BYTES = 8 * 1024 * 1024
 _BATCH_LINES = 20_000
 _HEAD_BYTES = 4096
-_FLUSH_BYTES = 16 * 1024 * 1024
-_FLUSH_RECORDS = 20_000
 
 Progress = Callable[[int, int, str], None]
 
@@ -59,12 +56,6 @@ def find_transcripts(root: Path) -> list[Path]:
         return [root]
     found = [p for p in root.rglob("*.jsonl") if p.is_file()]
     return sorted(found)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _head_hash(handle: BinaryIO, length: int) -> str:
@@ -99,38 +90,6 @@ def _read_batches(handle: BinaryIO, offset: int) -> Iterator[tuple[list[bytes], 
         yield lines, offset
 
 
-class _FileRow(BaseModel):
-    offset: int = 0
-    size: int = 0
-    head_hash: str = ""
-    head_len: int = 0
-    state: str = ""
-    lines: int = 0
-    skipped_lines: int = 0
-    unknown: Counter[str] = Field(default_factory=Counter)
-
-
-def _load_file_rows(store: Store) -> dict[str, _FileRow]:
-    """What is known of every transcript read before, in one query."""
-    rows = store.query(
-        "SELECT path, offset_bytes, size_bytes, head_hash, head_len, state, lines, skipped_lines, "
-        "unknown_entry_types FROM files"
-    )
-    return {
-        r[0]: _FileRow(
-            offset=r[1],
-            size=r[2],
-            head_hash=r[3],
-            head_len=r[4],
-            state=r[5],
-            lines=r[6],
-            skipped_lines=r[7],
-            unknown=Counter(orjson.loads(r[8])),
-        )
-        for r in rows
-    }
-
-
 def _default_session(path: Path) -> str:
     """The session a file belongs to when its lines do not say: the file's own name."""
     if path.parent.name == "subagents":
@@ -144,75 +103,18 @@ def _default_project(path: Path) -> str:
     return folder.name
 
 
-class _Writer:
-    """Collects the records of many files and writes them in few transactions.
-
-    Every DuckDB statement has a fixed cost of milliseconds, so small files are pooled; a
-    file's offset is written in the same transaction as the records read up to it.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.pending = ParsedBatch()
-        self.files: dict[str, _FileRow] = {}
-        self.pending_bytes = 0
-
-    def add(self, key: str, row: _FileRow, batch: ParsedBatch, size: int) -> None:
-        _merge(self.pending, batch)
-        self.files[key] = row.model_copy(deep=True)
-        self.pending_bytes += size
-        if self.pending_bytes >= _FLUSH_BYTES or len(self.pending.steps) >= _FLUSH_RECORDS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.files:
-            return
-        _write(self.store, self.files, self.pending)
-        self.pending = ParsedBatch()
-        self.files = {}
-        self.pending_bytes = 0
-
-
-def _merge(into: ParsedBatch, batch: ParsedBatch) -> None:
-    for sid, facts in batch.sessions.items():
-        known = into.sessions.get(sid)
-        into.sessions[sid] = merge_facts(known, facts) if known else facts
-    into.turns.update(batch.turns)
-    into.steps.update(batch.steps)
-    into.events.update(batch.events)
-    into.responses.update(batch.responses)
-
-
-def merge_facts(old: SessionFacts, new: SessionFacts) -> SessionFacts:
-    """Two reads' facts of one session as one (the same rule the store applies on conflict)."""
-    starts = [t for t in (old.started_at, new.started_at) if t is not None]
-    ends = [t for t in (old.ended_at, new.ended_at) if t is not None]
-    return old.model_copy(
-        update={
-            "project": old.project or new.project,
-            "cwd": old.cwd or new.cwd,
-            "title": new.title or old.title,
-            "started_at": min(starts) if starts else None,
-            "ended_at": max(ends) if ends else None,
-            "version": new.version or old.version,
-            "git_branch": new.git_branch or old.git_branch,
-            "agent_id": old.agent_id or new.agent_id,
-        }
-    )
-
-
 def read_file(
-    known: _FileRow | None, path: Path, config: Config, redact: Redact, report: IngestReport
-) -> Iterator[tuple[str, _FileRow, ParsedBatch, int]]:
+    known: FileRow | None, path: Path, config: Config, redact: Redact, report: IngestReport
+) -> Iterator[tuple[str, FileRow, ParsedBatch, int]]:
     """What is new in one transcript: batches of records, each with the file's row after it."""
     key = str(path.resolve())
     size = path.stat().st_size
-    row = known or _FileRow()
+    row = known or FileRow()
     with path.open("rb") as handle:
         if row.head_len:
             same_head = row.head_len <= size and _head_hash(handle, row.head_len) == row.head_hash
             if not same_head or size < row.offset:
-                row = _FileRow()
+                row = FileRow()
         if row.offset == size:
             return
         report.files_changed += 1
@@ -241,18 +143,18 @@ def read_file(
 
 
 def _read_whole_file(
-    job: tuple[_FileRow | None, Path, Config],
-) -> tuple[list[tuple[str, _FileRow, ParsedBatch, int]], IngestReport]:
+    job: tuple[FileRow | None, Path, Config],
+) -> tuple[list[tuple[str, FileRow, ParsedBatch, int]], IngestReport]:
     """Worker: one small file read to its end, its batches merged (runs in another process)."""
     known, path, config = job
     report = IngestReport()
-    merged: tuple[str, _FileRow, ParsedBatch, int] | None = None
+    merged: tuple[str, FileRow, ParsedBatch, int] | None = None
     try:
         for key, row, batch, read in read_file(known, path, config, _worker_redactor(config), report):
             if merged is None:
                 merged = (key, row, batch, read)
             else:
-                _merge(merged[2], batch)
+                merge_batch(merged[2], batch)
                 merged = (key, row, merged[2], merged[3] + read)
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         report.errors.append(f"{path}: {exc.strerror or exc}")
@@ -299,208 +201,6 @@ def _count(batch: ParsedBatch, report: IngestReport) -> None:
     report.session_ids.update(batch.sessions)
 
 
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    return [[row[i] for row in rows] for i in range(width)]
-
-
-def _insert(store: Store, sql: str, rows: Sequence[Sequence[Any]], width: int) -> None:
-    """Insert many rows with one statement: DuckDB is slow row by row."""
-    if rows:
-        store.con.execute(sql, _columns(rows, width))
-
-
-def _write(store: Store, files: dict[str, _FileRow], batch: ParsedBatch) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    store.con.execute("BEGIN TRANSACTION")
-    try:
-        _write_sessions(store, batch, now)
-        _write_turns(store, batch)
-        _write_steps(store, batch)
-        _write_events(store, batch)
-        _write_responses(store, batch)
-        _insert(
-            store,
-            """
-            INSERT OR REPLACE INTO files SELECT unnest($1), unnest($2::BIGINT[]), unnest($3::BIGINT[]),
-                unnest($4), unnest($5::INTEGER[]), unnest($6), unnest($7::BIGINT[]), unnest($8::BIGINT[]),
-                unnest($9), unnest($10::TIMESTAMP[])
-            """,
-            [
-                (
-                    key,
-                    r.offset,
-                    r.size,
-                    r.head_hash,
-                    r.head_len,
-                    r.state,
-                    r.lines,
-                    r.skipped_lines,
-                    orjson.dumps(dict(r.unknown)).decode(),
-                    now,
-                )
-                for key, r in files.items()
-            ],
-            10,
-        )
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
-
-
-def _write_sessions(store: Store, batch: ParsedBatch, now: datetime) -> None:
-    rows = [
-        (
-            f.session_id,
-            f.project,
-            f.cwd,
-            f.transcript_path,
-            f.parent_session_id,
-            f.agent_id,
-            f.is_sidechain,
-            f.title,
-            _utc(f.started_at),
-            _utc(f.ended_at),
-            f.version,
-            f.git_branch,
-            now,
-        )
-        for f in batch.sessions.values()
-    ]
-    _insert(
-        store,
-        """
-        INSERT INTO sessions SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5),
-            unnest($6), unnest($7::BOOLEAN[]), unnest($8), unnest($9::TIMESTAMP[]),
-            unnest($10::TIMESTAMP[]), unnest($11), unnest($12), unnest($13::TIMESTAMP[])
-        ON CONFLICT (session_id) DO UPDATE SET
-            project = CASE WHEN sessions.project = '' THEN excluded.project ELSE sessions.project END,
-            cwd = CASE WHEN sessions.cwd = '' THEN excluded.cwd ELSE sessions.cwd END,
-            title = CASE WHEN excluded.title = '' THEN sessions.title ELSE excluded.title END,
-            started_at = least(sessions.started_at, excluded.started_at),
-            ended_at = greatest(sessions.ended_at, excluded.ended_at),
-            version = CASE WHEN excluded.version = '' THEN sessions.version ELSE excluded.version END,
-            git_branch = CASE WHEN excluded.git_branch = '' THEN sessions.git_branch
-                ELSE excluded.git_branch END,
-            agent_id = coalesce(sessions.agent_id, excluded.agent_id),
-            updated_at = excluded.updated_at
-        """,
-        rows,
-        13,
-    )
-
-
-def _write_turns(store: Store, batch: ParsedBatch) -> None:
-    rows = [
-        (
-            t.session_id,
-            t.uuid,
-            t.turn_index,
-            t.kind,
-            t.prompt,
-            t.command_name,
-            _utc(t.started_at),
-            _utc(t.ended_at),
-            t.interrupted,
-            t.final_text,
-        )
-        for t in batch.turns.values()
-    ]
-    _insert(
-        store,
-        """
-        INSERT OR REPLACE INTO turns SELECT unnest($1), unnest($2), unnest($3::INTEGER[]), unnest($4),
-            unnest($5), unnest($6::VARCHAR[]), unnest($7::TIMESTAMP[]), unnest($8::TIMESTAMP[]),
-            unnest($9::BOOLEAN[]), unnest($10)
-        """,
-        rows,
-        10,
-    )
-
-
-def _write_steps(store: Store, batch: ParsedBatch) -> None:
-    rows = [
-        (
-            s.session_id,
-            s.tool_use_id,
-            s.step_index,
-            s.turn_index,
-            s.tool_name,
-            orjson.dumps(s.input).decode(),
-            s.summary,
-            s.thought,
-            _utc(s.started_at),
-            _utc(s.ended_at),
-            s.has_result,
-            s.result_text,
-            s.result_size,
-            s.is_error,
-            s.error_signature,
-            s.exit_code,
-            s.duration_ms,
-            s.files,
-            s.skill_name,
-            s.subagent_type,
-            s.subagent_id,
-        )
-        for s in batch.steps.values()
-    ]
-    _insert(
-        store,
-        """
-        INSERT OR REPLACE INTO steps SELECT unnest($1), unnest($2), unnest($3::INTEGER[]),
-            unnest($4::INTEGER[]), unnest($5), unnest($6), unnest($7), unnest($8),
-            unnest($9::TIMESTAMP[]), unnest($10::TIMESTAMP[]), unnest($11::BOOLEAN[]), unnest($12),
-            unnest($13::BIGINT[]), unnest($14::BOOLEAN[]), unnest($15::VARCHAR[]),
-            unnest($16::INTEGER[]), unnest($17::BIGINT[]), unnest($18::VARCHAR[][]),
-            unnest($19::VARCHAR[]), unnest($20::VARCHAR[]), unnest($21::VARCHAR[])
-        """,
-        rows,
-        21,
-    )
-
-
-def _write_events(store: Store, batch: ParsedBatch) -> None:
-    rows = [
-        (e.session_id, e.uuid, e.kind, _utc(e.at), e.turn_index, e.step_index, e.detail) for e in batch.events.values()
-    ]
-    _insert(
-        store,
-        """
-        INSERT OR REPLACE INTO events SELECT unnest($1), unnest($2), unnest($3),
-            unnest($4::TIMESTAMP[]), unnest($5::INTEGER[]), unnest($6::INTEGER[]), unnest($7)
-        """,
-        rows,
-        7,
-    )
-
-
-def _write_responses(store: Store, batch: ParsedBatch) -> None:
-    rows = [
-        (
-            r.session_id,
-            r.message_id,
-            r.model,
-            _utc(r.at),
-            r.usage.input,
-            r.usage.output,
-            r.usage.cache_read,
-            r.usage.cache_creation,
-        )
-        for r in batch.responses.values()
-    ]
-    _insert(
-        store,
-        """
-        INSERT OR REPLACE INTO responses SELECT unnest($1), unnest($2), unnest($3),
-            unnest($4::TIMESTAMP[]), unnest($5::BIGINT[]), unnest($6::BIGINT[]),
-            unnest($7::BIGINT[]), unnest($8::BIGINT[])
-        """,
-        rows,
-        8,
-    )
-
-
 def ingest_paths(
     store: Store,
     paths: Sequence[Path],
@@ -519,8 +219,8 @@ def ingest_paths(
     for path in paths:
         files.extend(find_transcripts(path) if path.exists() else [])
     report = IngestReport(files=len(files))
-    known = _load_file_rows(store)
-    writer = _Writer(store)
+    known = load_file_rows(store)
+    writer = BatchWriter(store)
     pool_size = _pool_size(files, known, workers) if redact is None else 1
     redactor = redact or _worker_redactor(config)
     done = 0
@@ -550,6 +250,10 @@ def ingest_paths(
             report.errors.append(f"{file}: {exc.strerror or exc}")
         tick(file)
     writer.flush()
+    if writer.forgotten:
+        from trajectory_miner.forget import is_forgotten
+
+        report.session_ids = {sid for sid in report.session_ids if not is_forgotten(sid, writer.forgotten)}
     report.sessions = len(report.session_ids)
     return report
 
@@ -565,7 +269,7 @@ def _is_small(path: Path) -> bool:
         return False
 
 
-def _pool_size(files: Sequence[Path], known: dict[str, _FileRow], workers: int | None) -> int:
+def _pool_size(files: Sequence[Path], known: dict[str, FileRow], workers: int | None) -> int:
     """Worker processes worth starting: as asked, or by default none unless there is much to read."""
     if workers is not None:
         return max(1, workers)

@@ -236,12 +236,25 @@ def m005_skill_usage(con: Any) -> None:
     )
 
 
+def m006_forgotten_sessions(con: Any) -> None:
+    """Sessions the user asked to forget: ingest never stores them again."""
+    con.execute(
+        """
+        CREATE TABLE forgotten_sessions (
+            session_id VARCHAR PRIMARY KEY,
+            forgotten_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_capture", m001_capture),
     ("m002_scores", m002_scores),
     ("m003_mining", m003_mining),
     ("m004_miner_features", m004_miner_features),
     ("m005_skill_usage", m005_skill_usage),
+    ("m006_forgotten_sessions", m006_forgotten_sessions),
 ]
 
 

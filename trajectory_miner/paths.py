@@ -38,6 +38,11 @@ class Paths:
         return self.home / "reports"
 
     @property
+    def hints_file(self) -> Path:
+        """The live-hint table the PostToolUseFailure hook reads."""
+        return self.home / "hints.json"
+
+    @property
     def hook_errors(self) -> Path:
         return self.home / "hook-errors.log"
 

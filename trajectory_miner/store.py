@@ -55,7 +55,10 @@ class Store:
 
 def _connect(path: Path, read_only: bool) -> Any:
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
+        # No progress bar: it would draw on stdout, which is the MCP server's protocol channel.
+        con.execute("SET enable_progress_bar = false")
+        return con
     except duckdb.Error as exc:
         message = str(exc)
         if any(marker in message for marker in _LOCK_MARKERS):

@@ -13,13 +13,31 @@ _SUMMARY_CAP = 200
 _FILE_KEYS = ("file_path", "notebook_path", "path")
 
 
-def cap(text: str, limit: int) -> str:
-    """The text, or its head and tail with a marker saying how much was cut."""
+# Text is redacted a little past each cut, so that a secret the cut runs through is still
+# recognised whole and replaced, instead of half of it being kept under the pattern's length.
+_REDACT_MARGIN = 256
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def clip(text: str, limit: int, redact: Callable[[str], str] = _keep) -> str:
+    """The first `limit` characters of the redacted text."""
     if len(text) <= limit:
-        return text
+        return redact(text)
+    return redact(text[: limit + _REDACT_MARGIN])[:limit]
+
+
+def cap(text: str, limit: int, redact: Callable[[str], str] = _keep) -> str:
+    """The redacted text, or its head and tail with a marker saying how much was cut."""
+    if len(text) <= limit:
+        return redact(text)
     head = limit * 2 // 3
     tail = limit - head
-    return f"{text[:head]}\n…[{len(text) - limit} characters cut]…\n{text[-tail:]}"
+    start = redact(text[: head + _REDACT_MARGIN])[:head]
+    end = redact(text[-(tail + _REDACT_MARGIN) :])[-tail:]
+    return f"{start}\n…[{len(text) - limit} characters cut]…\n{end}"
 
 
 def cap_json(value: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
@@ -27,7 +45,7 @@ def cap_json(value: dict[str, Any], redact: Callable[[str], str]) -> dict[str, A
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            return redact(cap(item, _INPUT_STRING_CAP))
+            return cap(item, _INPUT_STRING_CAP, redact)
         if isinstance(item, dict):
             return {str(k): walk(v) for k, v in item.items()}
         if isinstance(item, list):
@@ -38,7 +56,7 @@ def cap_json(value: dict[str, Any], redact: Callable[[str], str]) -> dict[str, A
     return walked if isinstance(walked, dict) else {}
 
 
-def summarise_input(tool_name: str, tool_input: dict[str, Any]) -> str:
+def summarise_input(tool_name: str, tool_input: dict[str, Any], redact: Callable[[str], str] = _keep) -> str:
     """One line saying what a tool call did: the command, the file, the pattern."""
     for key in ("command", "file_path", "notebook_path", "pattern", "url", "query", "skill", "description"):
         value = tool_input.get(key)
@@ -46,10 +64,10 @@ def summarise_input(tool_name: str, tool_input: dict[str, Any]) -> str:
             line = " ".join(value.split())
             if key == "pattern" and isinstance(tool_input.get("path"), str):
                 line = f"{line} in {tool_input['path']}"
-            return line[:_SUMMARY_CAP]
+            return clip(line, _SUMMARY_CAP, redact)
     if not tool_input:
         return tool_name
-    return orjson.dumps(tool_input).decode("utf-8", "replace")[:_SUMMARY_CAP]
+    return clip(orjson.dumps(tool_input).decode("utf-8", "replace"), _SUMMARY_CAP, redact)
 
 
 def files_of(tool_name: str, tool_input: dict[str, Any]) -> list[str]:

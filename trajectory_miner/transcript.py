@@ -51,6 +51,9 @@ KNOWN_METADATA_TYPES = frozenset(
 _MAX_PENDING = 512
 _THOUGHT_CAP = 600
 _PROMPT_CAP = 4000
+_META_CAP = 200
+SKILL_BODY_MARKER = "Base directory for this skill"
+SKILL_BODY_CAP = 4000
 
 
 class SessionFacts(BaseModel):
@@ -271,12 +274,12 @@ class TranscriptParser:
         sid = _str(entry.get("sessionId")) or self.state.default_session
         if title and sid:
             facts = self.batch.sessions.get(sid) or SessionFacts(session_id=sid, transcript_path=self.path)
-            facts.title = self.redact(title[:200])
+            facts.title = textcap.clip(title, 200, self.redact)
             self.batch.sessions[sid] = facts
 
     # -- user entries ----------------------------------------------------------------------
 
-    def _event(self, sid: str, entry: dict[str, Any], kind: EventKind, detail: str = "") -> None:
+    def _event(self, sid: str, entry: dict[str, Any], kind: EventKind, detail: str = "", limit: int = 500) -> None:
         cursor = self._cursor(sid)
         uuid = _str(entry.get("uuid")) or f"{kind}@{_str(entry.get('timestamp'))}"
         step_index = cursor.step_index - 1 if cursor.step_index else -1
@@ -287,17 +290,20 @@ class TranscriptParser:
             at=_timestamp(entry),
             turn_index=cursor.turn_index,
             step_index=step_index,
-            detail=self.redact(detail[:500]),
+            detail=textcap.clip(detail, limit, self.redact),
         )
 
     def _user(self, sid: str, entry: dict[str, Any]) -> None:
         message = entry.get("message")
         content = message.get("content") if isinstance(message, dict) else None
         if entry.get("isCompactSummary") is True:
-            self._event(sid, entry, "compact_summary", _text_of(content)[:300])
+            self._event(sid, entry, "compact_summary", _text_of(content), 300)
             return
         if entry.get("isMeta") is True:
-            self._event(sid, entry, "meta", _text_of(content)[:200])
+            text = _text_of(content)
+            # A loaded skill's body arrives as a meta entry; the scorer checks its steps were followed.
+            limit = SKILL_BODY_CAP if SKILL_BODY_MARKER in text[:80] else _META_CAP
+            self._event(sid, entry, "meta", text, limit)
             return
         blocks = content if isinstance(content, list) else []
         results = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
@@ -308,14 +314,14 @@ class TranscriptParser:
         if not stripped:
             return
         if any(stripped.startswith(marker) for marker in INTERRUPT_TEXTS):
-            self._event(sid, entry, "interrupt", stripped[:200])
+            self._event(sid, entry, "interrupt", stripped, _META_CAP)
             turn = self._cursor(sid).turn
             if turn is not None:
                 turn.interrupted = True
                 self._touch_turn(sid, turn)
             return
         if "<local-command-stdout>" in stripped or "<local-command-caveat>" in stripped:
-            self._event(sid, entry, "meta", stripped[:200])
+            self._event(sid, entry, "meta", stripped, _META_CAP)
             return
         if results:
             return
@@ -340,7 +346,7 @@ class TranscriptParser:
             turn_index=cursor.turn_index,
             uuid=_str(entry.get("uuid")) or f"turn-{cursor.turn_index}",
             kind=kind,
-            prompt=self.redact(text[:_PROMPT_CAP]),
+            prompt=textcap.clip(text, _PROMPT_CAP, self.redact),
             command_name=command,
             started_at=at,
             ended_at=at,
@@ -377,7 +383,7 @@ class TranscriptParser:
         step.has_result = True
         step.is_error = is_error
         step.result_size = len(raw)
-        step.result_text = self.redact(textcap.cap(raw, self.result_cap))
+        step.result_text = textcap.cap(raw, self.result_cap, self.redact)
         step.ended_at = _timestamp(entry)
         step.exit_code = exit_code(raw) if is_error else 0 if step.tool_name == "Bash" else None
         if is_error:
@@ -423,13 +429,14 @@ class TranscriptParser:
                 continue
             kind = block.get("type")
             if kind == "text" and isinstance(block.get("text"), str) and block["text"].strip():
-                cursor.thought = block["text"]
+                # The thought waits in the parser state, which is stored: it is redacted already.
+                cursor.thought = textcap.clip(block["text"], _THOUGHT_CAP, self.redact)
                 turn = self._current_turn(sid, entry)
-                turn.final_text = self.redact(block["text"][:2000])
+                turn.final_text = textcap.clip(block["text"], 2000, self.redact)
                 turn.ended_at = _timestamp(entry) or turn.ended_at
                 self._touch_turn(sid, turn)
             elif kind == "thinking" and isinstance(block.get("thinking"), str) and not cursor.thought:
-                cursor.thought = block["thinking"]
+                cursor.thought = textcap.clip(block["thinking"], _THOUGHT_CAP, self.redact)
             elif kind == "tool_use":
                 self._tool_use(sid, entry, block)
 
@@ -470,8 +477,8 @@ class TranscriptParser:
             turn_index=turn.turn_index,
             tool_name=name,
             input=textcap.cap_json(tool_input, self.redact),
-            summary=self.redact(textcap.summarise_input(name, tool_input)),
-            thought=self.redact(cursor.thought[:_THOUGHT_CAP]),
+            summary=textcap.summarise_input(name, tool_input, self.redact),
+            thought=cursor.thought,
             started_at=_timestamp(entry),
             files=[self.redact(f) for f in textcap.files_of(name, tool_input)],
         )

@@ -28,13 +28,14 @@ def register(commands: Any) -> None:
     ingest.add_argument("paths", nargs="*", type=Path, help="transcript files or folders (default: all)")
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
     ingest.add_argument("--from-spool", action="store_true", help="ingest what the hooks spooled")
+    ingest.add_argument("--from-parquet", type=Path, metavar="DIR", help="read a pooled Parquet export folder")
     ingest.add_argument("--quiet", action="store_true", help="print nothing")
     ingest.set_defaults(handler=run_ingest)
 
     sessions = commands.add_parser("sessions", help="list sessions")
     sessions.add_argument("--project", help="only this project (path or folder name)")
     sessions.add_argument("--since", type=parse_date, help="only sessions active since DATE (YYYY-MM-DD)")
-    sessions.add_argument("--limit", type=int, default=None, help="at most N rows")
+    sessions.add_argument("--limit", type=positive_int, default=None, help="at most N rows")
     sessions.add_argument("--all", action="store_true", help="include subagent sidechains")
     sessions.add_argument("--json", action="store_true", help="print JSON")
     sessions.set_defaults(handler=run_sessions)
@@ -55,13 +56,32 @@ def parse_date(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def positive_int(text: str) -> int:
+    """A count given on the command line: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def run_ingest(args: argparse.Namespace) -> int:
     paths = resolve_paths()
     config = load_user_config(paths)
+    if args.from_parquet is not None:
+        from trajectory_miner.cli.export import ingest_from_parquet
+
+        return ingest_from_parquet(args)
     if args.from_spool:
         from trajectory_miner.ingester import drain_spool
+        from trajectory_miner.store import StoreError
 
-        result = drain_spool(paths, config)
+        try:
+            result = drain_spool(paths, config, after_ingest=after_ingest)
+        except StoreError as exc:
+            raise CommandError(f"cannot ingest the spool: {exc}", 1) from exc
         if args.json:
             print_json(result)
         return 0
@@ -70,9 +90,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     if missing and args.paths:
         raise CommandError(f"no such file or folder: {', '.join(missing)}", 2)
     with writer(paths) as store:
-        report = ingest_paths(
-            store, targets, config, progress=progress_bar("ingest", not (args.json or args.quiet))
-        )
+        report = ingest_paths(store, targets, config, progress=progress_bar("ingest", not (args.json or args.quiet)))
         after_ingest(store, report)
     if args.json:
         print_json(report)
@@ -83,7 +101,9 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def after_ingest(store: Any, report: IngestReport) -> None:
     """Work that follows every ingest of new lines (scoring the sessions touched)."""
-    del store, report
+    from trajectory_miner import upkeep
+
+    upkeep.after_ingest(store, report)
 
 
 def print_ingest_summary(report: IngestReport) -> None:
@@ -118,8 +138,16 @@ def run_sessions(args: argparse.Namespace) -> int:
     print_table(
         ["session", "project", "started", "ended", "model", "turns", "steps", "errors"],
         [
-            (r.session_id[:13], _short_project(r.project), r.started_at, r.ended_at, r.model, r.turns, r.steps,
-             r.tool_errors)
+            (
+                r.session_id[:13],
+                _short_project(r.project),
+                r.started_at,
+                r.ended_at,
+                r.model,
+                r.turns,
+                r.steps,
+                r.tool_errors,
+            )
             for r in rows
         ],
     )
@@ -128,8 +156,9 @@ def run_sessions(args: argparse.Namespace) -> int:
 
 def session_extras(store: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     """Further per-session fields for `sessions --json` (scores and outcome once scored)."""
-    del store, ids
-    return {}
+    from trajectory_miner.scorecard import score_columns
+
+    return score_columns(store, ids) if ids else {}
 
 
 def _short_project(project: str) -> str:

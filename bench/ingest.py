@@ -1,0 +1,201 @@
+"""Ingest throughput and peak memory at scale, beside ccusage reading the same corpus.
+
+Generates (or reuses) a synthetic corpus of at least 500 MB with `corpus_gen.py`, warms the page
+cache, then runs `trajectory-miner ingest --json` into a fresh data home and `ccusage claude
+session --json --offline` over the same `CLAUDE_CONFIG_DIR`, and prints for each: seconds, MB/s
+of JSONL read and the peak RSS of the child process (from `wait4`, so per child). It also times a
+second ingest with nothing new, and sets the counts ingest reports beside the corpus manifest.
+
+    python bench/ingest.py [--corpus DIR] [--target-mb 500 | --quick] [--seed 1] [--ccusage CMD]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus_gen  # noqa: E402
+
+MB = 1_000_000
+RSS_TARGET_MB = 300
+# ingest's report key -> the manifest total it should equal
+COUNTERPARTS = {
+    "files": "files",
+    "bytes": "bytes",
+    "steps": "tool_calls",
+    "tool_errors": "error_results",
+    "skipped_lines": "malformed_lines",
+}
+
+
+@dataclass
+class Run:
+    """One measured child process."""
+
+    label: str
+    seconds: float
+    peak_rss_mb: float
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def mb_per_s(self, corpus_bytes: int) -> float:
+        return corpus_bytes / MB / self.seconds if self.seconds > 0 else 0.0
+
+
+def measure(label: str, cmd: list[str], env: dict[str, str], workdir: Path) -> Run:
+    """Run `cmd` to completion; wall time and the peak RSS of it and the children it waited for."""
+    out_path, err_path = workdir / f"{label}.out", workdir / f"{label}.err"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    rss_bytes = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)  # Linux counts in KiB
+    out_text = out_path.read_text(encoding="utf-8", errors="replace")
+    err_text = err_path.read_text(encoding="utf-8", errors="replace")
+    return Run(label, seconds, rss_bytes / 2**20, proc.returncode, out_text, err_text)
+
+
+def corpus_files(root: Path) -> list[Path]:
+    return sorted((root / "projects").rglob("*.jsonl"))
+
+
+def warm_cache(files: list[Path]) -> None:
+    """Read the corpus once so neither tool pays for the first read from disk."""
+    for path in files:
+        with path.open("rb") as fh:
+            while fh.read(1 << 20):
+                pass
+
+
+def ensure_corpus(root: Path, target_mb: float, seed: int) -> tuple[dict[str, Any], float | None]:
+    """The corpus manifest, generating the corpus first if `root` has none; and how long that took."""
+    manifest_path = root / corpus_gen.MANIFEST
+    if manifest_path.exists():
+        return json.loads(manifest_path.read_text(encoding="utf-8")), None
+    start = time.perf_counter()
+    corpus_gen.generate(root, 1, seed, target_bytes=int(target_mb * MB))
+    seconds = time.perf_counter() - start
+    return json.loads(manifest_path.read_text(encoding="utf-8")), seconds
+
+
+def run_ccusage(command: list[str], corpus: Path, workdir: Path) -> Run | str:
+    """ccusage's session report over the corpus, or why it could not run."""
+    if shutil.which(command[0]) is None and not Path(command[0]).exists():
+        return f"{command[0]} not found"
+    home = workdir / "ccusage-home"  # keeps ccusage off the real ~/.claude and other agents' data
+    home.mkdir(exist_ok=True)
+    env = {**os.environ, "HOME": str(home), "CLAUDE_CONFIG_DIR": str(corpus), "NO_COLOR": "1"}
+    probe = measure("ccusage-version", [*command, "--version"], env, workdir)
+    if probe.exit_code != 0:
+        return (probe.stderr.strip() or probe.stdout.strip()).splitlines()[0]
+    run = measure("ccusage", [*command, "claude", "session", "--json", "--offline"], env, workdir)
+    if run.exit_code != 0:  # ccusage before the per-agent subcommands
+        run = measure("ccusage", [*command, "session", "--json", "--offline"], env, workdir)
+    return run
+
+
+def parse_json(run: Run) -> dict[str, Any]:
+    try:
+        data = json.loads(run.stdout)
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def print_runs(runs: list[Run], corpus_bytes: int) -> None:
+    print(f"\n{'':30} {'seconds':>9} {'MB/s':>9} {'peak RSS MB':>12} {'exit':>5}")
+    for run in runs:
+        rate = f"{run.mb_per_s(corpus_bytes):9.1f}" if run.label != "re-ingest" else f"{'-':>9}"
+        print(f"{run.label:30} {run.seconds:9.2f} {rate} {run.peak_rss_mb:12.1f} {run.exit_code:5d}")
+
+
+def print_targets(ingest: Run, ccusage: Run | str, corpus_bytes: int) -> None:
+    ours = ingest.mb_per_s(corpus_bytes)
+    print("\ntargets")
+    if isinstance(ccusage, Run) and ccusage.exit_code == 0:
+        theirs = ccusage.mb_per_s(corpus_bytes)
+        verdict = "met" if ours >= theirs else "NOT met"
+        print(f"  ingest MB/s >= ccusage MB/s    {verdict}: {ours:.1f} vs {theirs:.1f} ({ours / theirs:.2f}x)")
+    else:
+        print(f"  ingest MB/s >= ccusage MB/s    not measured: ccusage did not run ({ccusage})")
+    verdict = "met" if ingest.peak_rss_mb < RSS_TARGET_MB else "NOT met"
+    print(f"  ingest peak RSS < {RSS_TARGET_MB} MB       {verdict}: {ingest.peak_rss_mb:.1f} MB")
+
+
+def print_counts(report: dict[str, Any], manifest: dict[str, Any], ccusage: Run | str) -> None:
+    totals = manifest["totals"]
+    print(f"\n{'ingest reported':30} {'value':>12} {'corpus truth':>14}")
+    for key, value in report.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        truth = totals.get(COUNTERPARTS.get(key, ""), "")
+        if key == "sessions":
+            truth = totals["sessions"] + totals["subagent_runs"]  # a subagent run is a session of its own
+        mark = "" if truth == "" or str(truth) == str(value) else "  <- differs"
+        print(f"{key:30} {value:12} {truth!s:>14}{mark}")
+    if report.get("unknown_entry_types"):
+        print(f"{'unknown_entry_types':30} {json.dumps(report['unknown_entry_types'])}")
+    if isinstance(ccusage, Run):
+        sessions = parse_json(ccusage).get("sessions")
+        if isinstance(sessions, list):
+            print(f"{'ccusage sessions':30} {len(sessions):12}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Ingest throughput and memory, beside ccusage.")
+    parser.add_argument("--corpus", type=Path, help="corpus root to reuse, or to generate into and keep")
+    parser.add_argument("--target-mb", type=float, default=500.0)
+    parser.add_argument("--quick", action="store_true", help="a 50 MB corpus")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ccusage", default="ccusage", help="ccusage command (default: on PATH)")
+    parser.add_argument("--miner", default=f"{shlex.quote(sys.executable)} -m trajectory_miner")
+    args = parser.parse_args(argv)
+    target_mb = 50.0 if args.quick else args.target_mb
+    with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
+        work = Path(tmp)
+        root = args.corpus or work / "corpus"
+        manifest, gen_seconds = ensure_corpus(root, target_mb, args.seed)
+        files = corpus_files(root)
+        corpus_bytes = sum(p.stat().st_size for p in files)
+        made = f"generated in {gen_seconds:.1f} s" if gen_seconds is not None else "reused"
+        sessions, seed = manifest["totals"]["sessions"], manifest["seed"]
+        print(f"corpus {root}: {corpus_bytes / MB:.1f} MB of JSONL in {len(files)} files")
+        print(f"  {sessions} sessions, seed {seed} ({made})")
+        if corpus_bytes < target_mb * MB * 0.95:
+            print(f"  note: smaller than the {target_mb:.0f} MB asked for")
+        warm_cache(files)
+        home = work / "miner-home"
+        env = {**os.environ, "TRAJECTORY_MINER_HOME": str(home), "CLAUDE_CONFIG_DIR": str(root)}
+        miner = [*shlex.split(args.miner), "ingest", "--json"]
+        ingest = measure("trajectory-miner ingest", miner, env, work)
+        again = measure("re-ingest", miner, env, work)
+        ccusage = run_ccusage(shlex.split(args.ccusage), root, work)
+        print_runs([ingest, again] + ([ccusage] if isinstance(ccusage, Run) else []), corpus_bytes)
+        if not isinstance(ccusage, Run):
+            print(f"{'ccusage':30} did not run: {ccusage}")
+        store_mb = sum(p.stat().st_size for p in home.rglob("*") if p.is_file()) / MB if home.exists() else 0
+        print(f"{'store size after ingest':30} {store_mb:9.1f} MB")
+        print_targets(ingest, ccusage, corpus_bytes)
+        print_counts(parse_json(ingest), manifest, ccusage)
+        for run in (ingest, again):
+            if run.exit_code != 0:
+                print(f"\n{run.label} failed:\n{run.stderr[-2000:]}")
+        return 0 if ingest.exit_code == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""Seconds and peak memory to mine generated sessions (target: 10,000 in under 30 s, under 1 GB).
+
+For each size, generates (or reuses) a corpus with `corpus_gen.py`, ingests and scores it into a
+store (or reuses one), then mines it three times, each in a child process so its peak RSS is its
+own: cold (the feature cache emptied first), warm (every session cached), and after one new
+session (the cache holds all but one). Prints wall and CPU seconds (CPU time is the fairer
+figure on a busy machine), peak RSS and what was found.
+
+    python bench/mine.py [--sizes 1000 10000] [--seed 1] [--work DIR]
+
+`--work DIR` keeps corpora and stores in `DIR/n<size>/` for the next run; without it they live
+in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import corpus_gen  # noqa: E402
+
+from trajectory_miner.config import Config  # noqa: E402
+from trajectory_miner.ingest import ingest_paths  # noqa: E402
+from trajectory_miner.store import open_store  # noqa: E402
+
+TARGET_SECONDS = 30.0
+TARGET_RSS_MB = 1024
+
+
+def prepare(root: Path, sessions: int, seed: int) -> Path:
+    """A store holding the corpus, ingested and scored; built when it is not there yet."""
+    store_path = root / "miner.duckdb"
+    if not (root / corpus_gen.MANIFEST).exists():
+        started = time.perf_counter()
+        stats = corpus_gen.generate(root, sessions, seed)
+        took = time.perf_counter() - started
+        print(f"  generated {stats.sessions} sessions, {stats.bytes / 1e6:.0f} MB in {took:.0f} s")
+    with open_store(store_path) as store:
+        if not store.scalar("SELECT count(*) FROM sessions"):
+            started = time.perf_counter()
+            report = ingest_paths(store, [root / "projects"], Config())
+            print(f"  ingested {report.sessions} sessions in {time.perf_counter() - started:.0f} s")
+        try:
+            from trajectory_miner.scoring import rescore_sessions, stale_session_ids
+        except ImportError:
+            print("  no scorer installed: mining without score cards")
+        else:
+            stale = stale_session_ids(store)
+            if stale:
+                started = time.perf_counter()
+                rescore_sessions(store, stale)
+                print(f"  scored {len(stale)} sessions in {time.perf_counter() - started:.0f} s")
+    return store_path
+
+
+def child(store_path: Path, mode: str) -> None:
+    """Mine once in this process and print the figures as JSON (run as a child)."""
+    import resource
+
+    from trajectory_miner.mining import mine
+
+    with open_store(store_path) as store:
+        if mode == "cold":
+            store.con.execute("DELETE FROM miner_features")
+        elif mode == "one-new":
+            store.con.execute(
+                "DELETE FROM miner_features WHERE session_id = "
+                "(SELECT max(session_id) FROM sessions WHERE NOT is_sidechain)"
+            )
+        started, cpu_started = time.perf_counter(), time.process_time()
+        report = mine(store)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    peak_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "peak_rss_mb": peak_bytes / 2**20,
+                "sessions": report.sessions,
+                "processed": report.sessions_processed,
+                "patterns": len(report.patterns),
+                "incidents": len(report.incidents),
+                "skills": len(report.skills),
+                "replays": len(report.replays),
+            }
+        )
+    )
+
+
+def measure(store_path: Path, mode: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(store_path), mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, help="folder to keep corpora and stores in")
+    parser.add_argument("--child", nargs=2, metavar=("STORE", "MODE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(Path(args.child[0]), args.child[1])
+        return 0
+    with tempfile.TemporaryDirectory(prefix="mine-bench-") as scratch:
+        work = args.work or Path(scratch)
+        print(f"{'sessions':>9} {'run':>8} {'seconds':>8} {'CPU s':>7} {'peak RSS MB':>12} {'read':>6}  found")
+        for size in args.sizes:
+            print(f"n = {size}:")
+            store_path = prepare(work / f"n{size}", size, args.seed)
+            for mode in ("cold", "warm", "one-new"):
+                r = measure(store_path, mode)
+                found = ", ".join(f"{int(r[k])} {k}" for k in ("patterns", "incidents", "skills", "replays"))
+                print(
+                    f"{int(r['sessions']):>9} {mode:>8} {r['seconds']:>8.2f} {r['cpu_seconds']:>7.2f} "
+                    f"{r['peak_rss_mb']:>12.0f} {int(r['processed']):>6}  {found}"
+                )
+        print(f"target: {TARGET_SECONDS:.0f} s and {TARGET_RSS_MB} MB for 10,000 sessions (cold run, two cores)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

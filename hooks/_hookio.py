@@ -1,0 +1,309 @@
+"""What every trajectory-miner hook does: note the event in the spool and hand over.
+
+A hook reads Claude Code's JSON payload from stdin, appends one JSON line to
+`<home>/spool/events.jsonl` (a single O_APPEND write, so concurrent hooks never interleave),
+starts the ingester in the background when none runs, and exits 0 whatever happens. Its own
+errors go to the size-capped `<home>/hook-errors.log`; it never writes to stdout, which
+Claude Code would read as context or a decision.
+
+Data home: `$TRAJECTORY_MINER_HOME`, else `$CLAUDE_CONFIG_DIR/trajectory-miner`, else
+`~/.claude/trajectory-miner` (the same rule as `trajectory_miner.paths`).
+
+The ingester's interpreter is the first of:
+  1. `$TRAJECTORY_MINER_PYTHON`, when it names an executable;
+  2. `$CLAUDE_PLUGIN_DATA/venv/bin/python`, once the background setup finished there
+     (it leaves `$CLAUDE_PLUGIN_DATA/env.marker`);
+  3. `<home>/venv/bin/python`, the environment `install.sh` makes.
+With none of them the hook only spools; the lines wait for the first ingester that runs.
+The ingester is `<python> -I -m trajectory_miner ingest --from-spool --quiet`, started in a
+new session with every standard stream on /dev/null, so Claude Code never waits for it, and
+only when `claim_ingest` finds none running or starting.
+
+Standard library only, and only modules that load in a few milliseconds: the scripts run as
+`python3 -S`, and the payload is parsed with the C scanner behind `json` because importing
+`json` itself pulls in `re` and `enum`, which would double the hook's start-up time.
+"""
+
+import os
+import sys
+import time
+
+SPOOL_VERSION = 1
+ERROR_LOG_CAP = 256 * 1024
+STARTING_S = 20.0
+SPOOL_FIELDS = ("session_id", "transcript_path", "agent_transcript_path", "cwd")
+
+
+def data_home() -> str:
+    """The data home directory, chosen exactly as `trajectory_miner.paths.resolve` does."""
+    configured = os.environ.get("TRAJECTORY_MINER_HOME")
+    if configured:
+        return os.path.expanduser(configured)
+    config_dir = os.environ.get("CLAUDE_CONFIG_DIR")
+    base = os.path.expanduser(config_dir) if config_dir else os.path.join(os.path.expanduser("~"), ".claude")
+    return os.path.join(base, "trajectory-miner")
+
+
+def plugin_root() -> str:
+    """The plugin's root: the folder above this file."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _scanner():
+    """A function from JSON text to its value."""
+    try:
+        import _json
+    except ImportError:  # not CPython: the slower public module does the same
+        import json
+
+        return lambda text: json.loads(text)
+
+    class _Context:
+        strict = False
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = float
+
+    scan = _json.make_scanner(_Context())
+
+    def parse(text: str) -> object:
+        start = len(text) - len(text.lstrip())
+        value, end = scan(text, start)
+        if text[end:].strip():
+            raise ValueError("trailing data after the JSON value")
+        return value
+
+    return parse
+
+
+def parse_payload(raw: bytes) -> "dict[str, object]":
+    """The payload as a dict; raises ValueError when it is not a JSON object."""
+    text = raw.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise ValueError("empty payload")
+    try:
+        value = _scanner()(text)
+    except StopIteration as exc:  # the C scanner's way of saying "no JSON value here"
+        raise ValueError(f"invalid JSON at character {exc.value}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"payload is a {type(value).__name__}, not an object")
+    return value
+
+
+def _quote(value: object) -> str:
+    if value is None:
+        return "null"
+    try:
+        import _json
+
+        return str(_json.encode_basestring_ascii(str(value)))
+    except ImportError:
+        import json
+
+        return json.dumps(str(value))
+
+
+def spool_line(event: str, payload: "dict[str, object]", error: "str | None" = None) -> bytes:
+    """The one line a hook appends: version, event, the payload's locating fields, time."""
+    now = time.time()
+    at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    fields = [("v", str(SPOOL_VERSION)), ("event", _quote(event))]
+    for name in SPOOL_FIELDS:
+        value = payload.get(name)
+        fields.append((name, _quote(value) if isinstance(value, str) and value else "null"))
+    fields.append(("at", _quote(at)))
+    if error is not None:
+        fields.append(("error", _quote(error[:500])))
+    body = ",".join(f'"{name}":{value}' for name, value in fields)
+    return ("{" + body + "}\n").encode("ascii")
+
+
+def append_spool(home: str, line: bytes) -> None:
+    """Append the line to the spool with one write, creating the folders when needed."""
+    spool_dir = os.path.join(home, "spool")
+    if not os.path.isdir(spool_dir):
+        os.makedirs(spool_dir, mode=0o700, exist_ok=True)
+        os.chmod(home, 0o700)
+    fd = os.open(os.path.join(spool_dir, "events.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        written = os.write(fd, line)
+        if written != len(line):
+            raise OSError(f"short write to the spool: {written} of {len(line)} bytes")
+    finally:
+        os.close(fd)
+
+
+def log_error(home: str, event: str, error: "BaseException | str") -> None:
+    """Note a hook error in `<home>/hook-errors.log`, keeping the file under its cap."""
+    try:
+        path = os.path.join(home, "hook-errors.log")
+        try:
+            if os.path.getsize(path) > ERROR_LOG_CAP:
+                os.replace(path, path + ".1")
+        except OSError:
+            pass
+        text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        line = f"{stamp} {event} pid={os.getpid()} {text}".replace("\n", " ")[:2000] + "\n"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8", errors="replace"))
+        finally:
+            os.close(fd)
+    except Exception:  # the log is a courtesy: losing a line must not fail the hook
+        pass
+
+
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_python(home: str, log_event: "str | None" = None) -> "str | None":
+    """The interpreter of the installed environment, or None (see the module docstring)."""
+    explicit = os.environ.get("TRAJECTORY_MINER_PYTHON")
+    if explicit:
+        if _executable(explicit):
+            return explicit
+        if log_event:
+            log_error(home, log_event, f"TRAJECTORY_MINER_PYTHON={explicit} is not an executable")
+    plugin_data = os.environ.get("CLAUDE_PLUGIN_DATA")
+    if plugin_data:
+        candidate = os.path.join(plugin_data, "venv", "bin", "python")
+        if _executable(candidate) and os.path.exists(os.path.join(plugin_data, "env.marker")):
+            return candidate
+    candidate = os.path.join(home, "venv", "bin", "python")
+    return candidate if _executable(candidate) else None
+
+
+def claim_ingest(home: str) -> bool:
+    """True when no ingester runs or is starting; the claim is then stamped in the lock file.
+
+    A non-blocking flock on `<home>/ingest.lock` says whether an ingester runs. One that was
+    just started holds no lock yet, so the hook that starts it writes the time into the lock
+    file under the flock, and other hooks start none for `STARTING_S` seconds; the ingester
+    clears the stamp once it holds the lock. Without this, every hook firing while an
+    ingester imports its libraries would start one more.
+    """
+    import fcntl
+
+    fd = os.open(os.path.join(home, "ingest.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        now = time.time()
+        try:
+            age = now - float(os.read(fd, 64).decode("ascii"))
+        except ValueError:
+            age = -1.0
+        if 0 <= age < STARTING_S:
+            return False
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{now:.3f}".encode("ascii"))
+        return True
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _withdraw_claim(home: str) -> None:
+    import fcntl
+
+    fd = os.open(os.path.join(home, "ingest.lock"), os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def spawn_detached(argv: "list[str]") -> None:
+    """Start argv in its own session with /dev/null as stdin, stdout and stderr."""
+    _close_inherited_fds()
+    devnull = os.devnull
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
+    ]
+    try:
+        os.posix_spawn(argv[0], argv, os.environ, file_actions=actions, setsid=True)
+    except (AttributeError, NotImplementedError, TypeError):
+        import subprocess
+
+        subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+def _close_inherited_fds() -> None:
+    # A pipe of Claude Code's leaking into the background process would make it wait for us.
+    folder = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+    try:
+        fds = [int(name) for name in os.listdir(folder)]
+    except OSError:
+        return
+    for fd in fds:
+        if fd > 2:
+            try:
+                if os.get_inheritable(fd):
+                    os.set_inheritable(fd, False)
+            except OSError:
+                pass
+
+
+def start_ingester(home: str, event: str) -> bool:
+    """Start the background ingester unless one runs or starts, or no environment exists."""
+    python = find_python(home, log_event=event)
+    if python is None or not claim_ingest(home):
+        return False
+    try:
+        spawn_detached([python, "-I", "-m", "trajectory_miner", "ingest", "--from-spool", "--quiet"])
+    except BaseException:
+        _withdraw_claim(home)
+        raise
+    return True
+
+
+def read_stdin() -> bytes:
+    """Everything on stdin; nothing when stdin is a terminal or closed."""
+    stdin = sys.stdin
+    if stdin is None or stdin.isatty():
+        return b""
+    return stdin.buffer.read()
+
+
+def run(event: str, extra: object = None) -> None:
+    """The whole life of a hook process; always ends with exit status 0.
+
+    `extra`, when given, is called as `extra(home, payload)` after the spool line is written.
+    """
+    home = data_home()
+    try:
+        payload: dict[str, object] = {}
+        error: str | None = None
+        try:
+            payload = parse_payload(read_stdin())
+        except (ValueError, OSError) as exc:
+            error = f"unreadable payload: {exc}"
+        append_spool(home, spool_line(event, payload, error))
+        if error is not None:
+            log_error(home, event, error)
+        if callable(extra):
+            try:
+                extra(home, payload)
+            except Exception as exc:  # the ingester still deserves its chance
+                log_error(home, event, exc)
+        start_ingester(home, event)
+    except BaseException as exc:  # a hook that fails must still let the session go on
+        log_error(home, event, exc)
+    finally:
+        os._exit(0)

@@ -1,0 +1,5 @@
+"""`python -m mcp_server` serves the `miner` tools over stdio."""
+
+from mcp_server.server import main
+
+main()

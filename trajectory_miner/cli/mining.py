@@ -1,0 +1,83 @@
+"""The `mine` command: find patterns, skills and replays, and write the report beside the store."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from trajectory_miner.cli.capture import parse_date
+from trajectory_miner.cli.output import (
+    CommandError,
+    load_user_config,
+    print_json,
+    progress_bar,
+    resolve_paths,
+    writer,
+)
+from trajectory_miner.mining import MiningReport, mine, render_markdown
+from trajectory_miner.paths import Paths
+from trajectory_miner.scoring import stale_session_ids
+from trajectory_miner.store import Store
+from trajectory_miner.upkeep import refresh_sessions
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("mine", help="mine failure patterns, skill candidates and replays")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--out", type=Path, help="report file (default: reports/mining-<time>.json in the data home)")
+    parser.add_argument("--since", type=parse_date, help="only sessions active since DATE (YYYY-MM-DD)")
+    parser.add_argument("--project", help="only this project (path or folder name)")
+    parser.set_defaults(handler=run_mine)
+
+
+def _score_unscored(store: Store, show: bool) -> int:
+    """Score sessions that have no card from the current scorer."""
+    return refresh_sessions(store, stale_session_ids(store), progress=progress_bar("score", show))
+
+
+def _refresh_hints(paths: Paths, store: Store) -> None:
+    """Rebuild the live-hint table from what was just mined, unless live hints are off."""
+    from trajectory_miner.hints import hints_from_store, write_hints
+
+    if load_user_config(paths).live_hints:
+        write_hints(paths.hints_file, hints_from_store(store))
+
+
+def _write_report(report: MiningReport, out: Path) -> Path:
+    """The JSON report at `out` and its Markdown beside it, readable by the user alone."""
+    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    markdown = out.with_suffix(".md")
+    for path, text in ((out, report.model_dump_json(indent=2) + "\n"), (markdown, render_markdown(report))):
+        path.write_text(text, encoding="utf-8")
+        os.chmod(path, 0o600)
+    return markdown
+
+
+def run_mine(args: argparse.Namespace) -> int:
+    paths = resolve_paths()
+    if not paths.database.exists():
+        raise CommandError("no store yet: run `trajectory-miner ingest` first", 1)
+    show = not args.json
+    with writer(paths) as store:
+        _score_unscored(store, show)
+        report = mine(store, since=args.since, project=args.project, progress=progress_bar("mine", show))
+        _refresh_hints(paths, store)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out: Path = args.out or paths.reports_dir / f"mining-{stamp}.json"
+    try:
+        markdown = _write_report(report, out)
+    except OSError as exc:
+        raise CommandError(f"cannot write the report to {out}: {exc.strerror or exc}", 1) from exc
+    if args.json:
+        print_json(report)
+        return 0
+    print(report.summary())
+    for pattern in report.patterns[:5]:
+        lift = "-" if pattern.lift is None else f"{pattern.lift:.1f}"
+        head = f"  {pattern.id} [{pattern.severity}] {pattern.frequency} sessions, lift {lift}"
+        print(f"{head}: {pattern.root_cause_cluster[:70]}")
+    print(f"report: {out}\n        {markdown}")
+    return 0

@@ -1,0 +1,120 @@
+"""Explicit feedback: a user's own verdict on a session (or another item), kept in the store.
+
+Feedback is the most trusted source of a session's outcome: the scorer reads the latest
+verdict of each session and lets it decide the outcome label. Recording keeps every verdict,
+so a changed mind is a newer row, not an overwrite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal, get_args
+
+from pydantic import BaseModel
+
+from trajectory_miner.store import Store
+
+Verdict = Literal["good", "bad"]
+TargetKind = Literal["session", "skill", "replay", "pattern"]
+
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+TARGET_KINDS: tuple[str, ...] = get_args(TargetKind)
+NOTE_CAP = 2000
+
+
+class Feedback(BaseModel):
+    """One verdict on one item."""
+
+    feedback_id: str
+    target_id: str
+    target_kind: TargetKind = "session"
+    verdict: Verdict
+    note: str = ""
+    created_at: datetime
+
+
+def record_feedback(
+    store: Store,
+    target_id: str,
+    verdict: str,
+    note: str = "",
+    target_kind: str = "session",
+    now: datetime | None = None,
+) -> Feedback:
+    """Store a verdict and return it.
+
+    Raises:
+        ValueError: the verdict is not good or bad, the kind is unknown, or the target is empty.
+    """
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    if target_kind not in TARGET_KINDS:
+        raise ValueError(f"target kind must be one of {', '.join(TARGET_KINDS)}, not {target_kind!r}")
+    if not target_id:
+        raise ValueError("feedback needs a target id")
+    at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    item = Feedback.model_validate(
+        {
+            "feedback_id": f"F-{uuid.uuid4().hex[:12]}",
+            "target_id": target_id,
+            "target_kind": target_kind,
+            "verdict": verdict,
+            "note": note.strip()[:NOTE_CAP],
+            "created_at": at.replace(tzinfo=UTC),
+        }
+    )
+    store.con.execute(
+        "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
+        [item.feedback_id, item.target_id, item.target_kind, item.verdict, item.note, at],
+    )
+    return item
+
+
+def _row(row: tuple[object, ...]) -> Feedback:
+    at = row[5]
+    if isinstance(at, datetime) and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return Feedback.model_validate(
+        {
+            "feedback_id": row[0],
+            "target_id": row[1],
+            "target_kind": row[2],
+            "verdict": row[3],
+            "note": row[4],
+            "created_at": at,
+        }
+    )
+
+
+def list_feedback(store: Store, target_id: str | None = None, target_kind: str | None = None) -> list[Feedback]:
+    """Every verdict, oldest first, optionally of one target or one kind of target."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if target_id is not None:
+        clauses.append("target_id = ?")
+        params.append(target_id)
+    if target_kind is not None:
+        clauses.append("target_kind = ?")
+        params.append(target_kind)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = store.query(
+        "SELECT feedback_id, target_id, target_kind, verdict, note, created_at FROM feedback"
+        f"{where} ORDER BY created_at, feedback_id",
+        params,
+    )
+    return [_row(r) for r in rows]
+
+
+def latest_feedback(
+    store: Store, ids: Sequence[str] | None = None, target_kind: str = "session"
+) -> dict[str, Feedback]:
+    """The newest verdict of each target (of the given ids, or of all targets)."""
+    sql = "SELECT feedback_id, target_id, target_kind, verdict, note, created_at FROM feedback WHERE target_kind = ?"
+    params: list[object] = [target_kind]
+    if ids is not None:
+        sql += " AND target_id IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(ids))
+    sql += " QUALIFY row_number() OVER (PARTITION BY target_id ORDER BY created_at DESC, rowid DESC) = 1"
+    return {item.target_id: item for item in (_row(r) for r in store.query(sql, params))}

@@ -1,0 +1,204 @@
+"""Stuck episodes: where a session hit an error, what it tried, and what got it past.
+
+An episode is one error family (the signature without tool and exit code) within one
+session: every failing step with that family, from the first to the last. What came after
+the last failure says whether the session got past it:
+
+- `verified`: a later step of the same kind (same tool; for commands, mostly the same
+  words; for file tools, the same file) succeeded — the steps up to it are what worked;
+- `likely`: the error never came back and work went on without it;
+- `no`: the session ended on the error, or did nothing that succeeded after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from trajectory_miner.retrieval.text import command_words, one_line, tokens
+from trajectory_miner.signatures import signature_family
+
+Resolution = Literal["verified", "likely", "no"]
+
+_MAX_TRIED = 3
+_MAX_WORKED = 5
+_LOOKAHEAD = 12
+_SIMILAR_COMMAND = 0.4
+# A user declining a tool call or interrupting it is not an error anyone gets past.
+_NOT_ERRORS = ("doesn't want to proceed", "tool use was rejected", "Request interrupted by user")
+_FILE_STEM = re.compile(r"(?:^|[\s/=])([A-Za-z_][\w-]*)\.(?:py|js|ts|tsx|jsx|rb|go|rs|sh|java|php)\b")
+_LOOKING_TOOLS = frozenset({"Read", "Grep", "Glob", "LS", "NotebookRead", "WebFetch", "WebSearch"})
+_LOOKING_PROGRAMS = frozenset({"ls", "cat", "head", "tail", "grep", "rg", "find", "pwd", "echo", "which", "wc", "tree"})
+_LOOKING_GIT = frozenset({"status", "diff", "log", "show", "branch", "remote"})
+_FILE_TOOLS = frozenset({"Read", "Edit", "MultiEdit", "Write", "NotebookEdit", "NotebookRead"})
+
+
+@dataclass(slots=True)
+class StepRow:
+    """The parts of a stored step that retrieval reads."""
+
+    step_index: int
+    turn_index: int
+    tool: str
+    summary: str
+    thought: str
+    is_error: bool
+    signature: str | None
+    excerpt: str
+    files: tuple[str, ...]
+    change: str = ""
+
+
+@dataclass(slots=True)
+class Episode:
+    """One error family's run of failures in one session, and how it ended."""
+
+    session: str
+    signature: str
+    family: str
+    tool: str
+    first_step: int
+    last_step: int
+    turn_index: int
+    attempts: int
+    resolution: Resolution
+    tried: tuple[str, ...]
+    worked_next: tuple[str, ...]
+    files: frozenset[str]
+    commands: frozenset[str]
+    text: str = field(default="", repr=False)
+
+
+def fix_step(episode: Episode) -> str:
+    """The step that got past the error: the last one that acted before the step that showed
+    the error gone (that step itself when nothing acted before it), or the first after it."""
+    worked = episode.worked_next
+    if not worked:
+        return ""
+    if episode.resolution != "verified":
+        return worked[0]
+    acting = [line for line in worked[:-1] if not _observes(line)]
+    return acting[-1] if acting else worked[-1]
+
+
+def _observes(line: str) -> bool:
+    """True for a step line that only looks (reads, searches, lists, shows a diff)."""
+    tool, _, rest = line.partition(": ")
+    if tool in _LOOKING_TOOLS:
+        return True
+    if tool != "Bash":
+        return False
+    words = rest.split(" — ", 1)[0].split()
+    head = program(rest.split(" — ", 1)[0])
+    if head == "git":
+        return len(words) > 1 and words[1] in _LOOKING_GIT
+    return head in _LOOKING_PROGRAMS
+
+
+def step_line(step: StepRow, with_thought: bool = True, limit: int = 200) -> str:
+    """A step on one line: tool, what it did, the change it made, and why (its thought)."""
+    line = f"{step.tool}: {one_line(step.summary, 140)}"
+    if step.change:
+        line += f" → {one_line(step.change, 80)}"
+    if with_thought and step.thought:
+        line += f" — {one_line(step.thought, 100)}"
+    return one_line(line, limit)
+
+
+def program(command: str) -> str:
+    """The program a shell command runs (after any `cd …&&` and `VAR=value` prefixes)."""
+    for part in re.split(r"&&|\|\||;|\|", command):
+        words = [w for w in part.split() if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
+        if words and words[0] not in ("cd", "export", "env", "sudo", "time"):
+            return words[0].rsplit("/", 1)[-1].lower()
+    return ""
+
+
+def _similar(failed: StepRow, later: StepRow) -> bool:
+    if later.tool != failed.tool or later.is_error:
+        return False
+    if failed.tool in _FILE_TOOLS:
+        return bool(set(failed.files) & set(later.files)) or failed.summary == later.summary
+    if program(failed.summary) != program(later.summary):
+        return False
+    a, b = set(tokens(failed.summary)), set(tokens(later.summary))
+    if not a or not b:
+        return failed.summary == later.summary
+    # A command about a file (a script, a test module) is the same kind of step only when it
+    # is about the same file, however it names it (`scripts/report.py`, `scripts.report`).
+    if not _stems(failed.summary) <= b:
+        return False
+    return len(a & b) / len(a | b) >= _SIMILAR_COMMAND
+
+
+def _stems(command: str) -> set[str]:
+    """The names of the files a command names, without folders and extensions."""
+    return {m.lower() for m in _FILE_STEM.findall(command)}
+
+
+def _worked(steps: Sequence[StepRow], after: int, failed: StepRow) -> tuple[Resolution, list[StepRow]]:
+    later = [s for s in steps if s.step_index > after][:_LOOKAHEAD]
+    for position, step in enumerate(later):
+        if _similar(failed, step):
+            chosen = later[: position + 1]
+            return "verified", chosen[-_MAX_WORKED:]
+    succeeded = [s for s in later if not s.is_error]
+    if not succeeded:
+        return "no", []
+    return "likely", succeeded[: _MAX_WORKED - 1]
+
+
+def _tried(steps: Sequence[StepRow], failures: Sequence[StepRow]) -> list[str]:
+    first, last = failures[0].step_index, failures[-1].step_index
+    lines: list[str] = []
+    for step in steps:
+        if first <= step.step_index <= last:
+            line = step_line(step, with_thought=False, limit=140)
+            if step.is_error:
+                line += " (failed)"
+            if line not in lines:
+                lines.append(line)
+    return lines[:_MAX_TRIED] if len(lines) <= _MAX_TRIED else [*lines[: _MAX_TRIED - 1], lines[-1]]
+
+
+def _text(failures: Sequence[StepRow], worked: Sequence[StepRow]) -> str:
+    parts: list[str] = []
+    for step in failures[:4]:
+        parts.extend((step.summary, step.thought, step.excerpt, signature_family(step.signature or "")))
+    parts.extend(step.thought for step in worked[:2])
+    return "\n".join(p for p in parts if p)
+
+
+def extract(session: str, steps: Sequence[StepRow], intern: Callable[[str], str] = str) -> list[Episode]:
+    """The episodes of one session, from its steps in order."""
+    by_family: dict[str, list[StepRow]] = {}
+    for step in steps:
+        if step.is_error and step.signature and not any(m in step.signature for m in _NOT_ERRORS):
+            by_family.setdefault(signature_family(step.signature), []).append(step)
+    episodes: list[Episode] = []
+    for family, failures in by_family.items():
+        last = failures[-1]
+        resolution, worked = _worked(steps, last.step_index, last)
+        files = {f for s in (*failures, *worked) for f in s.files}
+        commands = {w for s in failures if s.tool == "Bash" for w in command_words(s.summary)}
+        episodes.append(
+            Episode(
+                session=session,
+                signature=intern(last.signature or ""),
+                family=intern(family),
+                tool=intern(last.tool),
+                first_step=failures[0].step_index,
+                last_step=last.step_index,
+                turn_index=last.turn_index,
+                attempts=len(failures),
+                resolution=resolution,
+                tried=tuple(intern(t) for t in _tried(steps, failures)),
+                worked_next=tuple(intern(step_line(s)) for s in worked),
+                files=frozenset(intern(f) for f in list(files)[:20]),
+                commands=frozenset(intern(c) for c in commands),
+                text=_text(failures, worked),
+            )
+        )
+    return episodes

@@ -1,0 +1,233 @@
+"""The in-memory retrieval index: sessions, stuck episodes and mined items, ranked by BM25.
+
+It is filled from the messages of `snapshot.read_changes`: once whole, then with only what
+changed (sessions the ingester touched, and the small tables when they changed). A session
+read again replaces its documents. Queries never touch the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from trajectory_miner.mined import Pattern, Replay, Skill
+from trajectory_miner.retrieval.bm25 import BM25
+from trajectory_miner.retrieval.episodes import Episode, extract
+from trajectory_miner.retrieval.snapshot import Marks, Message, SessionRow, read_changes
+from trajectory_miner.retrieval.text import one_line, tokens
+from trajectory_miner.signatures import signature_family
+from trajectory_miner.store import Store
+
+# Rebuild from scratch when this share of the documents has been replaced.
+_REBUILD_DEAD_SHARE = 0.3
+_SESSION_TEXT_STEPS = 120
+
+
+class NeedsRebuild(Exception):
+    """The store changed in a way only a fresh build follows (sessions were deleted)."""
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    """What the index keeps of a session."""
+
+    session_id: str
+    project: str
+    title: str
+    started: float | None
+    ended: float | None
+    steps: int = 0
+    errors: int = 0
+    outcome: str = "unknown"
+    doc: int = -1
+    episode_docs: list[int] = field(default_factory=list)
+
+
+Item = Episode | Replay | Skill
+
+
+class MemoryIndex:
+    """Everything retrieval answers from."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.sessions: dict[str, SessionInfo] = {}
+        self.items: dict[int, Item] = {}
+        self.item_bm25 = BM25()
+        self.session_bm25 = BM25()
+        self.session_of_doc: dict[int, str] = {}
+        self.families: dict[str, set[int]] = {}
+        self.replays: dict[str, Replay] = {}
+        self.skills: dict[str, Skill] = {}
+        self.patterns: list[Pattern] = []
+        self.feedback: dict[str, tuple[int, int]] = {}
+        self.outcomes: dict[str, str] = {}
+        self.marks: Marks | None = None
+        self.newest: float | None = None
+        # Normalised fixes of items, by the item's identity (filled while ranking).
+        self.fix_keys: dict[int, str] = {}
+        self._mined_docs: list[int] = []
+        self._strings: dict[str, str] = {}
+
+    # -- building --------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, store: Store) -> MemoryIndex:
+        """Read the whole store into a fresh index."""
+        index = cls()
+        index.apply(read_changes(store, None))
+        return index
+
+    @classmethod
+    def from_messages(cls, messages: Iterable[Message]) -> MemoryIndex:
+        index = cls()
+        index.apply(messages)
+        return index
+
+    @property
+    def needs_rebuild(self) -> bool:
+        """True when so many documents were replaced that a fresh build is cheaper to query."""
+        return max(self.item_bm25.dead_share, self.session_bm25.dead_share) > _REBUILD_DEAD_SHARE
+
+    def update(self, store: Store) -> bool:
+        """Bring the index up to date with the store; False when only a rebuild can do that."""
+        try:
+            self.apply(read_changes(store, self.marks))
+        except NeedsRebuild:
+            return False
+        return not self.needs_rebuild
+
+    def apply(self, messages: Iterable[Message]) -> None:
+        """Apply a stream of `snapshot` messages in order.
+
+        Raises:
+            NeedsRebuild: sessions were deleted from the store since the last read.
+        """
+        marks: Marks | None = None
+        for kind, body in messages:
+            if kind == "marks":
+                marks = body
+            elif kind == "full":
+                self._reset()
+            elif kind == "changed":
+                self._changed(*body)
+            elif kind == "sessions":
+                for row in body:
+                    self._add_session(row)
+            elif kind == "outcomes":
+                self.outcomes = body
+                for sid, info in self.sessions.items():
+                    info.outcome = body.get(sid, "unknown")
+            elif kind == "mined":
+                self._load_mined(*body)
+            elif kind == "feedback":
+                self.feedback = body
+        if marks is not None:
+            self.marks = marks
+
+    def _changed(self, ids: list[str], total: int) -> None:
+        new = sum(1 for sid in ids if sid not in self.sessions)
+        if total != len(self.sessions) + new:
+            raise NeedsRebuild(f"the store holds {total} sessions, the index expected {len(self.sessions) + new}")
+        for sid in ids:
+            self._drop_session(sid)
+
+    def _intern(self, text: str) -> str:
+        return self._strings.setdefault(text, text) if len(text) < 400 else text
+
+    def _drop_session(self, sid: str) -> None:
+        info = self.sessions.pop(sid, None)
+        if info is None:
+            return
+        if info.doc >= 0:
+            self.session_bm25.remove(info.doc)
+            self.session_of_doc.pop(info.doc, None)
+        for doc in info.episode_docs:
+            self._remove_item(doc)
+
+    def _add_session(self, row: SessionRow) -> None:
+        self._drop_session(row.session_id)
+        steps = row.steps
+        first = row.prompts[0] if row.prompts else ""
+        info = SessionInfo(
+            session_id=row.session_id,
+            project=self._intern(row.project),
+            title=one_line(row.title or first, 100),
+            started=row.started,
+            ended=row.ended,
+            steps=len(steps),
+            errors=sum(1 for s in steps if s.is_error),
+            outcome=self.outcomes.get(row.session_id, "unknown"),
+        )
+        self.sessions[row.session_id] = info
+        stamp = row.ended or row.started
+        if stamp is not None and (self.newest is None or stamp > self.newest):
+            self.newest = stamp
+        text = [info.title, *row.prompts]
+        text.extend(s.summary for s in steps[:_SESSION_TEXT_STEPS])
+        text.extend(signature_family(s.signature) for s in steps if s.signature)
+        info.doc = self.session_bm25.add(tokens("\n".join(text), limit=60_000))
+        self.session_of_doc[info.doc] = row.session_id
+        for episode in extract(row.session_id, steps, self._intern):
+            doc = self.item_bm25.add(tokens(episode.text))
+            episode.text = ""
+            self._add_item(doc, episode, [episode.family])
+            info.episode_docs.append(doc)
+
+    def _add_item(self, doc: int, item: Item, families: Iterable[str]) -> None:
+        self.items[doc] = item
+        for family in families:
+            if family:
+                self.families.setdefault(family, set()).add(doc)
+
+    def _remove_item(self, doc: int) -> None:
+        item = self.items.pop(doc, None)
+        self.item_bm25.remove(doc)
+        if item is None:
+            return
+        self.fix_keys.pop(id(item), None)
+        for family in item_families(item):
+            docs = self.families.get(family)
+            if docs is not None:
+                docs.discard(doc)
+                if not docs:
+                    del self.families[family]
+
+    def _load_mined(self, replays: list[Replay], skills: list[Skill], patterns: list[Pattern]) -> None:
+        for doc in self._mined_docs:
+            self._remove_item(doc)
+        self._mined_docs = []
+        self.replays = {r.id: r for r in replays}
+        self.skills = {s.id: s for s in skills}
+        self.patterns = patterns
+        for replay in replays:
+            parts = [replay.stuck_reason, replay.signature, *replay.next_steps, replay.expected_improvement]
+            self._add_mined(replay, "\n".join(parts))
+        for skill in skills:
+            self._add_mined(skill, "\n".join([skill.name, skill.description, skill.trigger, *skill.steps]))
+
+    def _add_mined(self, item: Replay | Skill, text: str) -> None:
+        doc = self.item_bm25.add(tokens(text))
+        self._add_item(doc, item, item_families(item))
+        self._mined_docs.append(doc)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def votes(self, *targets: str) -> tuple[int, int]:
+        """Helpful and harmful verdicts given to any of the targets."""
+        helpful = harmful = 0
+        for target in targets:
+            h, x = self.feedback.get(target, (0, 0))
+            helpful, harmful = helpful + h, harmful + x
+        return helpful, harmful
+
+
+def item_families(item: Item) -> list[str]:
+    """The error families an item answers."""
+    if isinstance(item, Episode):
+        return [item.family]
+    if isinstance(item, Replay):
+        return [signature_family(item.signature)] if item.signature else []
+    return [signature_family(s) for s in item.signatures if s]

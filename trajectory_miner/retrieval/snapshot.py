@@ -1,0 +1,173 @@
+"""Reading what the index needs from the store, as a stream of messages.
+
+`read_changes` compares the store with the watermarks of the last read and yields only what
+changed: the sessions the ingester touched since (with their steps, a slice of sessions at a
+time, so neither DuckDB nor the reader ever holds every step at once), and the small tables
+(scores, mined items, feedback) when they changed. The index applies the messages in order;
+the same stream can cross a process boundary (see `reader`), so the long-lived process that
+answers questions never has to open DuckDB itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from trajectory_miner.mined import load_patterns, load_replays, load_skills
+from trajectory_miner.retrieval.episodes import StepRow
+from trajectory_miner.store import Store
+
+SESSIONS_PER_READ = 500
+_FETCH_ROWS = 20_000
+_PROMPTS_PER_SESSION = 3
+
+_STEPS_SQL = """
+    SELECT session_id, step_index, turn_index, tool_name, summary, left(thought, 300), is_error,
+        error_signature, CASE WHEN is_error THEN right(result_text, 600) ELSE '' END, files,
+        CASE WHEN tool_name IN ('Edit', 'MultiEdit')
+            THEN coalesce(left(json_extract_string(input, '$.new_string'), 100), '') ELSE '' END
+    FROM steps WHERE session_id IN (SELECT id FROM _chunk)
+    ORDER BY session_id, step_index
+"""
+_SESSIONS_SQL = """
+    SELECT session_id, project, title, epoch(started_at), epoch(ended_at)
+    FROM sessions WHERE session_id IN (SELECT id FROM _chunk)
+"""
+_PROMPTS_SQL = f"""
+    SELECT session_id, left(prompt, 300) FROM turns
+    WHERE kind IN ('prompt', 'command') AND session_id IN (SELECT id FROM _chunk)
+    QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY turn_index) <= {_PROMPTS_PER_SESSION}
+    ORDER BY session_id, turn_index
+"""
+_MARKS_SQL = """
+    SELECT
+        (SELECT count(*) FROM sessions), (SELECT max(updated_at) FROM sessions),
+        (SELECT count(*) || '/' || coalesce(max(scored_at)::VARCHAR, '') FROM scores),
+        (SELECT count(*) || '/' || coalesce(max(updated_at)::VARCHAR, '') FROM skills),
+        (SELECT count(*) || '/' || coalesce(max(updated_at)::VARCHAR, '') FROM replays),
+        (SELECT count(*) || '/' || coalesce(max(updated_at)::VARCHAR, '') FROM patterns),
+        (SELECT count(*) || '/' || coalesce(max(created_at)::VARCHAR, '') FROM feedback)
+"""
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Watermarks of the store's tables, to tell what changed since the last read."""
+
+    sessions: int
+    sessions_updated: datetime | None
+    scores: str
+    skills: str
+    replays: str
+    patterns: str
+    feedback: str
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as the index keeps it, with its first prompts and its steps in order."""
+
+    session_id: str
+    project: str
+    title: str
+    started: float | None
+    ended: float | None
+    prompts: tuple[str, ...]
+    steps: tuple[StepRow, ...]
+
+
+# ("marks", Marks) · ("full", None) · ("changed", (ids, total sessions)) · ("sessions", [SessionRow])
+# · ("outcomes", {id: outcome}) · ("mined", (replays, skills, patterns)) · ("feedback", {id: (helpful, harmful)})
+Message = tuple[str, Any]
+
+
+def read_marks(store: Store) -> Marks:
+    """The current watermarks of the store."""
+    return Marks(*store.query(_MARKS_SQL)[0])
+
+
+def read_changes(store: Store, known: Marks | None) -> Iterator[Message]:
+    """What changed since `known` (everything when it is None), as messages for the index."""
+    marks = read_marks(store)
+    yield "marks", marks
+    if known is None:
+        yield "full", None
+        yield from _sessions(store, [r[0] for r in store.query("SELECT session_id FROM sessions")])
+    elif (marks.sessions, marks.sessions_updated) != (known.sessions, known.sessions_updated):
+        # The ingester stamps every session of one transaction alike, and a reader sees whole
+        # transactions, so the sessions stamped at the old watermark were all read last time.
+        since = known.sessions_updated
+        rows = (
+            store.query("SELECT session_id FROM sessions WHERE updated_at > ?", [since])
+            if since is not None
+            else store.query("SELECT session_id FROM sessions")
+        )
+        changed = [r[0] for r in rows]
+        yield "changed", (changed, marks.sessions)
+        yield from _sessions(store, changed)
+    if known is None or marks.scores != known.scores:
+        yield "outcomes", dict(store.query("SELECT session_id, outcome FROM scores"))
+    if known is None or (marks.skills, marks.replays, marks.patterns) != (known.skills, known.replays, known.patterns):
+        yield "mined", (load_replays(store), load_skills(store), load_patterns(store))
+    if known is None or marks.feedback != known.feedback:
+        yield "feedback", _feedback(store)
+
+
+def _sessions(store: Store, ids: list[str]) -> Iterator[Message]:
+    for start in range(0, len(ids), SESSIONS_PER_READ):
+        chunk = ids[start : start + SESSIONS_PER_READ]
+        store.con.execute("CREATE OR REPLACE TEMP TABLE _chunk AS SELECT unnest($1::VARCHAR[]) AS id", [chunk])
+        prompts: dict[str, list[str]] = {}
+        for sid, prompt in store.query(_PROMPTS_SQL):
+            prompts.setdefault(sid, []).append(prompt)
+        steps = dict(_steps_by_session(store))
+        yield (
+            "sessions",
+            [
+                SessionRow(sid, project, title, started, ended, tuple(prompts.get(sid, ())), tuple(steps.get(sid, ())))
+                for sid, project, title, started, ended in store.query(_SESSIONS_SQL)
+            ],
+        )
+
+
+def _feedback(store: Store) -> dict[str, tuple[int, int]]:
+    counts: dict[str, tuple[int, int]] = {}
+    for target, verdict, n in store.query("SELECT target_id, verdict, count(*) FROM feedback GROUP BY ALL"):
+        helpful, harmful = counts.get(target, (0, 0))
+        if verdict in ("good", "helpful"):
+            helpful += n
+        elif verdict in ("bad", "harmful"):
+            harmful += n
+        counts[target] = (helpful, harmful)
+    return counts
+
+
+def _steps_by_session(store: Store) -> Iterator[tuple[str, list[StepRow]]]:
+    cursor: Any = store.con.execute(_STEPS_SQL)
+    current: str | None = None
+    steps: list[StepRow] = []
+    while rows := cursor.fetchmany(_FETCH_ROWS):
+        for r in rows:
+            if r[0] != current:
+                if current is not None:
+                    yield current, steps
+                current, steps = r[0], []
+            steps.append(
+                StepRow(
+                    step_index=r[1],
+                    turn_index=r[2],
+                    tool=sys.intern(r[3]),
+                    summary=r[4],
+                    thought=r[5],
+                    is_error=r[6],
+                    signature=r[7],
+                    excerpt=r[8],
+                    files=tuple(r[9] or ()),
+                    change=r[10],
+                )
+            )
+    if current is not None:
+        yield current, steps

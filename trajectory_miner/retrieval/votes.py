@@ -1,0 +1,54 @@
+"""Recording a live session's verdict on a session, a skill or a replay it was given."""
+
+from __future__ import annotations
+
+import re
+
+from trajectory_miner import feedback
+from trajectory_miner.retrieval.answers import FeedbackReceipt
+from trajectory_miner.retrieval.listing import BadRequest
+from trajectory_miner.retrieval.text import one_line
+from trajectory_miner.sessions import resolve_session_id
+from trajectory_miner.store import Store
+
+VERDICTS = ("helpful", "harmful")
+STORED_VERDICT = {"helpful": "good", "harmful": "bad"}
+_MINED = re.compile(r"^(S|R|P)-\d+$")
+_KINDS = {"S": ("skills", "skill"), "R": ("replays", "replay")}
+MAX_NOTE = 2000
+
+
+def resolve_target(store: Store, target_id: str) -> tuple[str, str, str]:
+    """The stored id, its kind and any step a target names (`<session>#<step>` names a step)."""
+    target = target_id.strip()
+    mined = _MINED.match(target)
+    if mined:
+        prefix = mined.group(1)
+        if prefix not in _KINDS:
+            raise BadRequest("feedback applies to sessions, skills (S-…) and replays (R-…), not patterns")
+        table, kind = _KINDS[prefix]
+        if not store.scalar(f"SELECT count(*) FROM {table} WHERE id = ?", [target]):
+            raise BadRequest(f"no {kind} {target!r}")
+        return target, kind, ""
+    session_part, _, step = target.partition("#")
+    sid = resolve_session_id(store, session_part) if session_part else None
+    if sid is None:
+        raise BadRequest(f"no session, skill or replay matches {target_id!r}")
+    return sid, "session", step
+
+
+def record_feedback(store: Store, target_id: str, verdict: str, note: str | None) -> FeedbackReceipt:
+    """Store one verdict through `trajectory_miner.feedback` (the scorer and the miner read it there).
+
+    A live session says helpful or harmful; the store keeps the feedback module's good or bad.
+    """
+    if verdict not in VERDICTS:
+        raise BadRequest(f"verdict must be 'helpful' or 'harmful', not {verdict!r}")
+    if note is not None and len(note) > MAX_NOTE:
+        raise BadRequest(f"note is {len(note):,} characters; the limit is {MAX_NOTE:,}")
+    target, kind, step = resolve_target(store, target_id)
+    text = one_line(note or "", MAX_NOTE)
+    if step:
+        text = f"step {step}: {text}" if text else f"step {step}"
+    stored = feedback.record_feedback(store, target, STORED_VERDICT[verdict], text, kind)
+    return FeedbackReceipt(feedback_id=stored.feedback_id, target_id=target, target_kind=kind, verdict=verdict)

@@ -1,0 +1,149 @@
+"""Random-looking tokens: the fallback that catches secrets no provider pattern knows.
+
+A run of at least 24 token characters is a secret when it looks random: mixed case that breaks
+into short case runs and has high character entropy or, for single-case text, more length, a
+digit and high entropy. Hex (hashes, UUIDs), message and tool-call ids, written-out alphabets and
+base64 of ordinary text are not; in a path or URL each segment is judged on its own. `Redactor`
+reports these spans as `high_entropy`, and its provider rules share the shape tests `has_digit`
+and `mixed_case`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+_DIGIT = re.compile(r"\d")
+
+
+def has_digit(token: str) -> bool:
+    """Whether the token holds a digit."""
+    return _DIGIT.search(token) is not None
+
+
+def mixed_case(token: str) -> bool:
+    """Whether the token holds both upper- and lower-case letters."""
+    return token.lower() != token and token.upper() != token
+
+
+_MIN_RANDOM = 24
+_TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
+# Maps each character of a latin-1 encoding to `a` (token character) or a space, so runs of
+# token characters can be found with bytes.find, which is many times faster than a regex scan.
+_TOKEN_MASK = bytes(0x61 if chr(i) in _TOKEN_CHARS else 0x20 for i in range(256))
+_MIN_RUN = b"a" * _MIN_RANDOM
+_SAMPLE = 256
+_HEXISH = re.compile(r"[0-9a-fA-F_\-]+|0x[0-9a-fA-F]+")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+# Message, request and tool-call ids fill transcripts and are not secrets; neither are
+# subresource-integrity hashes in lock files.
+_ID_PREFIX = re.compile(
+    r"(?:toolu|srvtoolu|tooluse|msg|msgbatch|req|call|resp|file|chatcmpl|run|thread|asst)[_\-]|sha\d+-"
+)
+_SEPARATOR = re.compile(r"[-_/+]")
+_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_WORDY_SEGMENT = re.compile(r"[A-Za-z][a-z]{2,}[a-z0-9_.\-]*")
+
+
+def _entropy(s: str) -> float:
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+
+
+def _pieces_per_letter(s: str) -> float:
+    # Words in identifiers are long (`Validator`, `Method`); random text breaks into one- and
+    # two-letter case runs.
+    pieces = _PIECE.findall(s)
+    letters = sum(map(len, pieces))
+    return len(pieces) / letters if letters else 0.0
+
+
+def _sequential(s: str) -> bool:
+    # Alphabets written out in code (`abcdefghijklmnopqrstuvwxyz0123456789`) are not secrets.
+    head = s[:64]
+    return sum(1 for a, b in zip(head, head[1:], strict=False) if ord(b) - ord(a) == 1) * 2 >= len(head)
+
+
+def _decodes_to_text(core: str) -> bool:
+    """Base64 of ordinary text (a sentence, a JSON header) is data, not a secret."""
+    if len(core) % 4 == 1:
+        return False
+    altchars = b"-_" if ("-" in core or "_" in core) else b"+/"
+    try:
+        decoded = base64.b64decode(core + "=" * (-len(core) % 4), altchars=altchars, validate=True)
+        text = decoded.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    if not text.replace("\n", " ").replace("\r", " ").replace("\t", " ").isprintable():
+        return False
+    return not any(_looks_random(text[s:e]) for s, e in _token_runs(text))
+
+
+def _looks_random(token: str) -> bool:
+    core = token.rstrip("=")
+    if len(core) < _MIN_RANDOM or _HEXISH.fullmatch(core) or _ID_PREFIX.match(core):
+        return False
+    # Hex chunks (UUIDs, hashes, counters) inside a longer name say nothing about randomness.
+    chunks = [c for c in _SEPARATOR.split(core) if c and not _HEX.fullmatch(c)]
+    rest = "".join(chunks)
+    if not rest:
+        return False
+    if mixed_case(rest):
+        n = len(rest)
+        sample = rest[:_SAMPLE]  # long blobs are uniform; a prefix tells as much as the whole
+        threshold = min(4.5, 0.75 * math.log2(max(n, 2)) + 0.25)
+        random_like = n >= 20 and _pieces_per_letter(sample) >= 0.3 and _entropy(sample) >= threshold
+    else:
+        # Single-case tokens (base32, base36) need more length to tell from names and ids.
+        longest = max(chunks, key=len)
+        n = len(longest)
+        threshold = min(4.2, 0.7 * math.log2(n) + 0.15)
+        random_like = n >= 32 and has_digit(longest) and _entropy(longest[:_SAMPLE]) >= threshold
+    return random_like and not _sequential(rest) and not _decodes_to_text(core)
+
+
+def _is_path(segments: list[str]) -> bool:
+    """A path or URL has word-like segments; base64 split at its slashes has only short scraps."""
+    if len(segments) < 2 or not any(_WORDY_SEGMENT.fullmatch(s) for s in segments):
+        return False
+    scraps = sum(len(s) for s in segments if len(s) < _MIN_RANDOM and not _WORDY_SEGMENT.fullmatch(s))
+    return scraps < _MIN_RANDOM
+
+
+def _token_runs(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of maximal runs of at least 24 token characters, with up to two `=` of padding."""
+    # "replace" turns each character outside latin-1 into one "?", so offsets stay aligned.
+    mask = text.encode("latin-1", "replace").translate(_TOKEN_MASK)
+    pos = mask.find(_MIN_RUN)
+    while pos != -1:
+        end = mask.find(b" ", pos)
+        end = len(mask) if end == -1 else end
+        stop = end
+        while stop < len(text) and stop - end < 2 and text[stop] == "=":
+            stop += 1
+        yield pos, stop
+        pos = mask.find(_MIN_RUN, end)
+
+
+def random_token_spans(text: str) -> list[tuple[int, int]]:
+    """Half-open spans of the random-looking tokens in the text, in text order."""
+    found: list[tuple[int, int]] = []
+    for start, end in _token_runs(text):
+        token = text[start:end]
+        if start > 0 and text[start - 1] == "\\" and token[0] in "nrt":
+            start, token = start + 1, token[1:]
+        segments = token.split("/")
+        if _is_path(segments):
+            # Judge each segment, so `/docs/d/<random id>/edit` loses the id only.
+            offset = start
+            for segment in segments:
+                if len(segment) >= _MIN_RANDOM and _looks_random(segment):
+                    found.append((offset, offset + len(segment)))
+                offset += len(segment) + 1
+        elif _looks_random(token):
+            found.append((start, start + len(token)))
+    return found

@@ -1,0 +1,32 @@
+"""Work that follows new data in the store: score the sessions that changed, note skill use.
+
+One function so that every way data arrives (the ingest command, the hooks' ingester, a
+Parquet import, `rescore`) leaves the store in the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from trajectory_miner.ingest import IngestReport
+from trajectory_miner.scoring import Progress, rescore_sessions
+from trajectory_miner.skills.usage import track_usage
+from trajectory_miner.store import Store
+
+
+def refresh_sessions(store: Store, session_ids: Sequence[str], progress: Progress | None = None) -> int:
+    """Score `session_ids` with the current scorer and record which exported skills they used.
+
+    Returns the number of sessions scored.
+    """
+    ids = sorted(set(session_ids))
+    if not ids:
+        return 0
+    count = rescore_sessions(store, ids, progress=progress)
+    track_usage(store, ids)
+    return count
+
+
+def after_ingest(store: Store, report: IngestReport) -> None:
+    """The hook for `ingest_paths` callers: refresh the sessions the ingest touched."""
+    refresh_sessions(store, sorted(report.session_ids))
