@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from trajectory_miner.cli import main
+from trajectory_miner.cli.capture import _short_project
 
 SID = "11111111-aaaa-4bbb-8ccc-000000000001"
 
@@ -61,7 +62,16 @@ def test_sessions_table_prints_a_header_and_rows(projects: Path, capsys: pytest.
     code, out, _ = run(capsys, "sessions")
     lines = out.splitlines()
     assert code == 0 and lines[0].split()[:3] == ["session", "project", "started"]
+    assert lines[0].split()[-2:] == ["outcome", "score"]
     assert lines[1].startswith(SID[:13])
+    # The ingest scored the session, so its row ends with the outcome and the overall score.
+    outcome, score = lines[1].split()[-2:]
+    assert outcome in {"success", "partial", "failure", "unknown"} and 0.0 <= float(score) <= 1.0
+
+
+def test_a_windows_project_path_is_shortened_to_its_folder() -> None:
+    assert _short_project("C:\\Users\\dev\\work\\night_agent") == "night_agent"
+    assert _short_project("/home/dev/shop/") == "shop"
 
 
 def test_show_by_prefix_lists_turns_steps_and_error_signatures(

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mining.stores import ALL, MiningStore
 
+from mining.stores import ALL, MiningStore
 from trajectory_miner.store import open_store
 
 

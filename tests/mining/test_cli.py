@@ -3,8 +3,8 @@ import os
 from pathlib import Path
 
 import pytest
-from mining.stores import ALL, TRANSCRIPTS
 
+from mining.stores import ALL, TRANSCRIPTS
 from trajectory_miner.cli import main
 
 

@@ -136,22 +136,27 @@ def run_sessions(args: argparse.Namespace) -> int:
         print("no sessions yet: run `trajectory-miner ingest`")
         return 0
     print_table(
-        ["session", "project", "started", "ended", "model", "turns", "steps", "errors"],
+        ["session", "project", "started", "model", "turns", "steps", "errors", "outcome", "score"],
         [
             (
                 r.session_id[:13],
                 _short_project(r.project),
                 r.started_at,
-                r.ended_at,
                 r.model,
                 r.turns,
                 r.steps,
                 r.tool_errors,
+                extra.get(r.session_id, {}).get("outcome", "-"),
+                _score_text(extra.get(r.session_id, {}).get("overall")),
             )
             for r in rows
         ],
     )
     return 0
+
+
+def _score_text(overall: float | None) -> str:
+    return "-" if overall is None else f"{overall:.2f}"
 
 
 def session_extras(store: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -162,7 +167,8 @@ def session_extras(store: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _short_project(project: str) -> str:
-    return project.rstrip("/").rsplit("/", 1)[-1] or project
+    # Transcripts recorded on Windows name the project with backslashes.
+    return project.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or project
 
 
 def run_show(args: argparse.Namespace) -> int:
