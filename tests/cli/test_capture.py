@@ -62,7 +62,7 @@ def test_sessions_table_prints_a_header_and_rows(projects: Path, capsys: pytest.
     code, out, _ = run(capsys, "sessions")
     lines = out.splitlines()
     assert code == 0 and lines[0].split()[:3] == ["session", "project", "started"]
-    assert lines[0].split()[-2:] == ["outcome", "score"]
+    assert lines[0].split()[3:] == ["ended", "model", "turns", "steps", "errors", "outcome", "score"]
     assert lines[1].startswith(SID[:13])
     # The ingest scored the session, so its row ends with the outcome and the overall score.
     outcome, score = lines[1].split()[-2:]

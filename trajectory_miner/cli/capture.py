@@ -136,12 +136,13 @@ def run_sessions(args: argparse.Namespace) -> int:
         print("no sessions yet: run `trajectory-miner ingest`")
         return 0
     print_table(
-        ["session", "project", "started", "model", "turns", "steps", "errors", "outcome", "score"],
+        ["session", "project", "started", "ended", "model", "turns", "steps", "errors", "outcome", "score"],
         [
             (
                 r.session_id[:13],
                 _short_project(r.project),
                 r.started_at,
+                r.ended_at,
                 r.model,
                 r.turns,
                 r.steps,
