@@ -24,7 +24,13 @@ def _load() -> ModuleType:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules["corpus_gen"] = module
-    spec.loader.exec_module(module)
+    # The generator puts bench/ on the import path for its sibling modules; bench/ also holds
+    # scripts (retrieval.py, mine.py) whose names would hide the test packages of those names.
+    path = list(sys.path)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = path
     return module
 
 
