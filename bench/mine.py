@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -62,6 +63,20 @@ def prepare(root: Path, sessions: int, seed: int) -> Path:
     return store_path
 
 
+def _peak_rss_bytes(resource: Any) -> int:
+    """This process's peak RSS since it started this program.
+
+    Linux keeps `ru_maxrss` across exec, so a child forked from a parent that had just ingested
+    a large corpus would report the parent's size; VmHWM belongs to the new address space.
+    """
+    try:
+        status = Path("/proc/self/status").read_text(encoding="utf-8")
+    except OSError:
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024))
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
+
+
 def child(store_path: Path, mode: str) -> None:
     """Mine once in this process and print the figures as JSON (run as a child)."""
     import resource
@@ -79,7 +94,7 @@ def child(store_path: Path, mode: str) -> None:
         started, cpu_started = time.perf_counter(), time.process_time()
         report = mine(store)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    peak_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    peak_bytes = _peak_rss_bytes(resource)
     print(
         json.dumps(
             {
