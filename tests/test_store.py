@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trajectory_miner.store import StoreError, StoreMissing, open_store
+from trajectory_miner.store import StoreError, StoreMissing, memory_capped, open_store
 
 
 def test_no_connection_draws_a_progress_bar_on_stdout(tmp_path: Path) -> None:
@@ -29,3 +29,13 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot be opened"), open_store(broken):
         pass
     assert broken.read_bytes() == b"this is not a database\n" * 100
+
+
+def test_memory_capped_lowers_duckdbs_limit_inside_the_block_and_restores_it(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.duckdb") as store:
+        before = store.scalar("SELECT current_setting('memory_limit')")
+        with memory_capped(store, "128MB"):
+            assert store.scalar("SELECT current_setting('memory_limit')") == "122.0 MiB"
+        with pytest.raises(RuntimeError), memory_capped(store, "64MB"):
+            raise RuntimeError("the block failed")
+        assert store.scalar("SELECT current_setting('memory_limit')")[:2] == before[:2]

@@ -22,10 +22,12 @@ from pydantic import BaseModel, Field
 from trajectory_miner.batch_writer import BatchWriter, FileRow, load_file_rows, merge_batch
 from trajectory_miner.config import Config, is_excluded
 from trajectory_miner.redaction import Redactor
-from trajectory_miner.store import Store
+from trajectory_miner.store import Store, memory_capped
 from trajectory_miner.transcript import ParsedBatch, ParseState, Redact, TranscriptParser
 
 _BATCH_BYTES = 8 * 1024 * 1024
+# Writes need little of DuckDB's buffer pool; ingest must stay small whatever it reads.
+INGEST_MEMORY_LIMIT = "128MB"
 _BATCH_LINES = 20_000
 _HEAD_BYTES = 4096
 
@@ -215,6 +217,18 @@ def ingest_paths(
     With the default redactor and much to read, small files are parsed in worker processes
     while this process writes; large files are always streamed here, batch by batch.
     """
+    with memory_capped(store, INGEST_MEMORY_LIMIT):
+        return _ingest(store, paths, config, redact, progress, workers)
+
+
+def _ingest(
+    store: Store,
+    paths: Sequence[Path],
+    config: Config,
+    redact: Redact | None,
+    progress: Progress | None,
+    workers: int | None,
+) -> IngestReport:
     files: list[Path] = []
     for path in paths:
         files.extend(find_transcripts(path) if path.exists() else [])

@@ -112,3 +112,18 @@ def _private(path: Path) -> None:
     for candidate in (path, path.with_name(path.name + ".wal")):
         if candidate.exists():
             os.chmod(candidate, 0o600)
+
+
+@contextmanager
+def memory_capped(store: Store, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit lowered to `limit` (e.g. "128MB") inside the block, then put back.
+
+    DuckDB keeps up to most of the machine's memory in its buffer pool by default; bulk writes
+    need little of it, and the process doing them should stay small.
+    """
+    previous = store.scalar("SELECT current_setting('memory_limit')")
+    store.con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        store.con.execute(f"SET memory_limit = '{previous}'")

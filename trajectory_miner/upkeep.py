@@ -13,6 +13,8 @@ from trajectory_miner.scoring import Progress, rescore_sessions
 from trajectory_miner.skills.usage import track_usage
 from trajectory_miner.store import Store
 
+UPKEEP_CHUNK = 200
+
 
 def refresh_sessions(store: Store, session_ids: Sequence[str], progress: Progress | None = None) -> int:
     """Score `session_ids` with the current scorer and record which exported skills they used.
@@ -22,7 +24,9 @@ def refresh_sessions(store: Store, session_ids: Sequence[str], progress: Progres
     ids = sorted(set(session_ids))
     if not ids:
         return 0
-    count = rescore_sessions(store, ids, progress=progress)
+    # Smaller chunks than a full rescore: this runs right after an ingest, in the same process,
+    # and keeps that process's peak memory low.
+    count = rescore_sessions(store, ids, progress=progress, chunk_size=UPKEEP_CHUNK)
     track_usage(store, ids)
     return count
 
