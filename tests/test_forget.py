@@ -18,14 +18,12 @@ from trajectory_miner.config import Config
 from trajectory_miner.feedback import record_feedback
 from trajectory_miner.forget import (
     ForgetError,
-    drop_forgotten,
     files_mentioning,
     forget_sessions,
-    forgotten_ids,
     rewrite_store,
-    scrub_state,
     select_sessions,
 )
+from trajectory_miner.forgotten import drop_forgotten, forgotten_ids, scrub_state
 from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mined import (
     Incident,

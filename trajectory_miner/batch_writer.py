@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, Field
 
+from trajectory_miner.forgotten import drop_forgotten, forgotten_ids, scrub_state
 from trajectory_miner.store import Store
 from trajectory_miner.transcript import ParsedBatch, SessionFacts
 
@@ -68,9 +69,6 @@ class BatchWriter:
     """
 
     def __init__(self, store: Store) -> None:
-        # Imported here: forgetting pulls in the miner, which plain ingest does not need.
-        from trajectory_miner.forget import forgotten_ids
-
         self.store = store
         self.pending = ParsedBatch()
         self.files: dict[str, FileRow] = {}
@@ -80,8 +78,6 @@ class BatchWriter:
     def add(self, key: str, row: FileRow, batch: ParsedBatch, size: int) -> None:
         if self.forgotten:
             # A session the user forgot never comes back, whatever is read again.
-            from trajectory_miner.forget import drop_forgotten, scrub_state
-
             drop_forgotten(batch, self.forgotten)
             row.state = scrub_state(row.state, self.forgotten)
         merge_batch(self.pending, batch)

@@ -6,7 +6,7 @@ with those of its subagent sidechains. Mined items that only forgotten sessions 
 items that other sessions support too stay, with the forgotten ids taken out of their lists and
 their counts adjusted. The session ids go into `forgotten_sessions`, and the transcripts keep
 their `files` rows (read to where they were), so ingest never brings the sessions back:
-`drop_forgotten` and `scrub_state` are the filter ingest applies to what it reads.
+`trajectory_miner.forgotten` holds the filter ingest applies to what it reads.
 
 Deleted rows stay in the database file's free blocks until DuckDB happens to reuse them, even
 after a CHECKPOINT, so `rewrite_store` copies the store into a fresh file and puts it in place:
@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, Field
 
+from trajectory_miner.forgotten import scrub_state
 from trajectory_miner.mined import (
     Pattern,
     Skill,
@@ -40,7 +40,6 @@ from trajectory_miner.mining.stats import fisher_greater, lift
 from trajectory_miner.sessions import resolve_session_id, session_ids
 from trajectory_miner.skills.usage import recount
 from trajectory_miner.store import Store, StoreError, connect_with_retry
-from trajectory_miner.transcript import ParsedBatch
 
 # Tables whose rows belong to one session, by the column that names it.
 SESSION_TABLES: tuple[tuple[str, str], ...] = (
@@ -138,45 +137,6 @@ def rewrite_pending(store: Store) -> str | None:
     """When a forget's text may still be in the file (its rewrite has not completed), else None."""
     value = store.scalar("SELECT value FROM miner_state WHERE key = ?", [REWRITE_PENDING])
     return str(value) if value is not None else None
-
-
-def forgotten_ids(store: Store) -> frozenset[str]:
-    """Every session id the user asked to forget."""
-    return frozenset(r[0] for r in store.query("SELECT session_id FROM forgotten_sessions"))
-
-
-def is_forgotten(session_id: str, forgotten: Collection[str]) -> bool:
-    """True for a forgotten session and for any sidechain of one."""
-    return session_id in forgotten or session_id.split("/", 1)[0] in forgotten
-
-
-def drop_forgotten(batch: ParsedBatch, forgotten: Collection[str]) -> int:
-    """Take the records of forgotten sessions out of a parsed batch; returns how many sessions went."""
-    if not forgotten:
-        return 0
-    gone = [sid for sid in batch.sessions if is_forgotten(sid, forgotten)]
-    for sid in gone:
-        del batch.sessions[sid]
-    batch.turns = {k: v for k, v in batch.turns.items() if not is_forgotten(k[0], forgotten)}
-    batch.steps = {k: v for k, v in batch.steps.items() if not is_forgotten(k[0], forgotten)}
-    batch.events = {k: v for k, v in batch.events.items() if not is_forgotten(k[0], forgotten)}
-    batch.responses = {k: v for k, v in batch.responses.items() if not is_forgotten(k[0], forgotten)}
-    return len(gone)
-
-
-def scrub_state(state: str, forgotten: Collection[str]) -> str:
-    """A transcript's stored parser state without the open turns and steps of forgotten sessions."""
-    if not state or not forgotten:
-        return state
-    data = orjson.loads(state)
-    cursors = data.get("cursors") if isinstance(data, dict) else None
-    if not isinstance(cursors, dict):
-        return state
-    kept = {sid: cursor for sid, cursor in cursors.items() if not is_forgotten(sid, forgotten)}
-    if len(kept) == len(cursors):
-        return state
-    data["cursors"] = kept
-    return orjson.dumps(data).decode()
 
 
 def forget_sessions(store: Store, ids: Iterable[str], now: datetime | None = None) -> ForgetReport:

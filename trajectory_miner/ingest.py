@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from trajectory_miner.batch_writer import BatchWriter, FileRow, load_file_rows, merge_batch
 from trajectory_miner.config import Config, is_excluded
+from trajectory_miner.forgotten import is_forgotten
 from trajectory_miner.redaction import Redactor
 from trajectory_miner.store import Store, memory_capped
 from trajectory_miner.transcript import ParsedBatch, ParseState, Redact, TranscriptParser
@@ -182,14 +183,7 @@ def _drop_excluded(batch: ParsedBatch, config: Config, report: IngestReport) -> 
     report.excluded_sessions += len(excluded)
     parents = {sid.split("/", 1)[0] for sid in excluded}
 
-    def keep(sid: str) -> bool:
-        return sid not in excluded and sid.split("/", 1)[0] not in parents
-
-    batch.sessions = {k: v for k, v in batch.sessions.items() if keep(k)}
-    batch.turns = {k: v for k, v in batch.turns.items() if keep(k[0])}
-    batch.steps = {k: v for k, v in batch.steps.items() if keep(k[0])}
-    batch.events = {k: v for k, v in batch.events.items() if keep(k[0])}
-    batch.responses = {k: v for k, v in batch.responses.items() if keep(k[0])}
+    batch.keep_sessions(lambda sid: sid not in excluded and sid.split("/", 1)[0] not in parents)
 
 
 def _count(batch: ParsedBatch, report: IngestReport) -> None:
@@ -265,8 +259,6 @@ def _ingest(
         tick(file)
     writer.flush()
     if writer.forgotten:
-        from trajectory_miner.forget import is_forgotten
-
         report.session_ids = {sid for sid in report.session_ids if not is_forgotten(sid, writer.forgotten)}
     report.sessions = len(report.session_ids)
     return report

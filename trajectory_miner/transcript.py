@@ -112,6 +112,16 @@ class ParsedBatch(BaseModel):
     skipped_lines: int = 0
     unknown_entry_types: Counter[str] = Field(default_factory=Counter)
 
+    def keep_sessions(self, keep: Callable[[str], bool]) -> int:
+        """Drop every record of the sessions `keep` rejects; returns how many sessions went."""
+        before = len(self.sessions)
+        self.sessions = {k: v for k, v in self.sessions.items() if keep(k)}
+        self.turns = {k: v for k, v in self.turns.items() if keep(k[0])}
+        self.steps = {k: v for k, v in self.steps.items() if keep(k[0])}
+        self.events = {k: v for k, v in self.events.items() if keep(k[0])}
+        self.responses = {k: v for k, v in self.responses.items() if keep(k[0])}
+        return before - len(self.sessions)
+
 
 def _identity(text: str) -> str:
     return text

@@ -33,4 +33,4 @@ def refresh_sessions(store: Store, session_ids: Sequence[str], progress: Progres
 
 def after_ingest(store: Store, report: IngestReport) -> None:
     """The hook for `ingest_paths` callers: refresh the sessions the ingest touched."""
-    refresh_sessions(store, sorted(report.session_ids))
+    refresh_sessions(store, list(report.session_ids))

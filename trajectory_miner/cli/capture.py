@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from trajectory_miner import upkeep
 from trajectory_miner.cli.output import (
     CommandError,
     load_user_config,
@@ -79,7 +80,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         from trajectory_miner.store import StoreError
 
         try:
-            result = drain_spool(paths, config, after_ingest=after_ingest)
+            result = drain_spool(paths, config, after_ingest=upkeep.after_ingest)
         except StoreError as exc:
             raise CommandError(f"cannot ingest the spool: {exc}", 1) from exc
         if args.json:
@@ -91,19 +92,12 @@ def run_ingest(args: argparse.Namespace) -> int:
         raise CommandError(f"no such file or folder: {', '.join(missing)}", 2)
     with writer(paths) as store:
         report = ingest_paths(store, targets, config, progress=progress_bar("ingest", not (args.json or args.quiet)))
-        after_ingest(store, report)
+        upkeep.after_ingest(store, report)
     if args.json:
         print_json(report)
     elif not args.quiet:
         print_ingest_summary(report)
     return 0
-
-
-def after_ingest(store: Any, report: IngestReport) -> None:
-    """Work that follows every ingest of new lines (scoring the sessions touched)."""
-    from trajectory_miner import upkeep
-
-    upkeep.after_ingest(store, report)
 
 
 def print_ingest_summary(report: IngestReport) -> None:

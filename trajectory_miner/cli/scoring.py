@@ -12,7 +12,7 @@ from trajectory_miner.mined import load_skills
 from trajectory_miner.scorecard import Scorecard, load_scorecards
 from trajectory_miner.scoring import SCORER_VERSION, rescore_sessions, score_session, stale_session_ids
 from trajectory_miner.scoring.adherence import ACTIVE_STATUSES
-from trajectory_miner.sessions import load_session, resolve_session_id
+from trajectory_miner.sessions import load_session, resolve_session_id, session_ids
 from trajectory_miner.store import Store
 from trajectory_miner.upkeep import refresh_sessions
 
@@ -103,7 +103,7 @@ def run_rescore(args: argparse.Namespace) -> int:
         if args.stale:
             ids = stale_session_ids(store)
         if ids is None:
-            ids = [row[0] for row in store.query("SELECT session_id FROM sessions")]
+            ids = session_ids(store, include_sidechains=True)
         count = refresh_sessions(store, ids, progress=progress_bar("rescore", not args.json))
     seconds = time.monotonic() - started
     if args.json:

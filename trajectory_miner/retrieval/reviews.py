@@ -22,6 +22,11 @@ DECISIONS: dict[str, Literal["approved", "rejected", "retired"]] = {
     "retire": "retired",
 }
 MAX_WORDS = 500
+NEXT_STEPS = {
+    "approved": "run `trajectory-miner skills export` (or /mine) to write it as a SKILL.md Claude Code loads",
+    "rejected": "nothing: it will not be proposed again unless reopened",
+    "retired": "run `trajectory-miner skills export --remove-retired` to delete its exported file",
+}
 
 
 class SkillReview(BaseModel):
@@ -55,17 +60,10 @@ def review_skill(store: Store, skill_id: str, decision: str, user_said: str, rea
         skill, event = change_status(store, skill_id, to_status, recorded)
     except (SkillNotFound, TransitionError) as exc:
         raise BadRequest(str(exc)) from None
-    next_step = (
-        "run `trajectory-miner skills export` (or /mine) to write it as a SKILL.md Claude Code loads"
-        if to_status == "approved"
-        else "run `trajectory-miner skills export --remove-retired` to delete its exported file"
-        if to_status == "retired"
-        else "nothing: it will not be proposed again unless reopened"
-    )
     return SkillReview(
         skill_id=skill.id,
         from_status=event.from_status or "",
         to_status=event.to_status,
         recorded_reason=recorded,
-        next_step=next_step,
+        next_step=NEXT_STEPS[to_status],
     )
