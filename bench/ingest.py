@@ -3,10 +3,12 @@
 Generates (or reuses) a synthetic corpus of at least 500 MB with `corpus_gen.py`, warms the page
 cache, then runs `trajectory-miner ingest --json` into a fresh data home and `ccusage claude
 session --json --offline` over the same `CLAUDE_CONFIG_DIR`, and prints for each: seconds, MB/s
-of JSONL read and the peak RSS of the child process (from `wait4`, so per child). It also times a
-second ingest with nothing new, and sets the counts ingest reports beside the corpus manifest.
+of JSONL read and the peak RSS of the child process (from `wait4`, so per child). It also times
+the capture alone (ingest without the scoring that follows it), a second ingest with nothing new,
+and sets the counts ingest reports beside the corpus manifest. `--ccusage` may be repeated, e.g.
+to set the native ccusage 20 beside the TypeScript ccusage 18.
 
-    python bench/ingest.py [--corpus DIR] [--target-mb 500 | --quick] [--seed 1] [--ccusage CMD]
+    python bench/ingest.py [--corpus DIR] [--target-mb 500 | --quick] [--seed 1] [--ccusage CMD ...]
 """
 
 from __future__ import annotations
@@ -101,11 +103,25 @@ def run_ccusage(command: list[str], corpus: Path, workdir: Path) -> Run | str:
     env = {**os.environ, "HOME": str(home), "CLAUDE_CONFIG_DIR": str(corpus), "NO_COLOR": "1"}
     probe = measure("ccusage-version", [*command, "--version"], env, workdir)
     if probe.exit_code != 0:
-        return (probe.stderr.strip() or probe.stdout.strip()).splitlines()[0]
-    run = measure("ccusage", [*command, "claude", "session", "--json", "--offline"], env, workdir)
+        return (probe.stderr.strip() or probe.stdout.strip() or "no output").splitlines()[0]
+    version = probe.stdout.strip().splitlines()[-1] if probe.stdout.strip() else ""
+    label = version if version.startswith("ccusage") else f"ccusage {version}".strip()
+    run = measure(label, [*command, "claude", "session", "--json", "--offline"], env, workdir)
     if run.exit_code != 0:  # ccusage before the per-agent subcommands
-        run = measure("ccusage", [*command, "session", "--json", "--offline"], env, workdir)
+        run = measure(label, [*command, "session", "--json", "--offline"], env, workdir)
     return run
+
+
+# The same capture as `ingest`, without the scoring of the sessions it touched that follows it.
+CAPTURE_ONLY = """
+import sys
+from pathlib import Path
+from trajectory_miner.config import Config
+from trajectory_miner.ingest import ingest_paths
+from trajectory_miner.store import open_store
+with open_store(Path(sys.argv[1])) as store:
+    ingest_paths(store, [Path(sys.argv[2])], Config())
+"""
 
 
 def parse_json(run: Run) -> dict[str, Any]:
@@ -117,26 +133,29 @@ def parse_json(run: Run) -> dict[str, Any]:
 
 
 def print_runs(runs: list[Run], corpus_bytes: int) -> None:
-    print(f"\n{'':30} {'seconds':>9} {'MB/s':>9} {'peak RSS MB':>12} {'exit':>5}")
+    print(f"\n{'':32} {'seconds':>9} {'MB/s':>9} {'peak RSS MB':>12} {'exit':>5}")
     for run in runs:
         rate = f"{run.mb_per_s(corpus_bytes):9.1f}" if run.label != "re-ingest" else f"{'-':>9}"
-        print(f"{run.label:30} {run.seconds:9.2f} {rate} {run.peak_rss_mb:12.1f} {run.exit_code:5d}")
+        print(f"{run.label:32} {run.seconds:9.2f} {rate} {run.peak_rss_mb:12.1f} {run.exit_code:5d}")
 
 
-def print_targets(ingest: Run, ccusage: Run | str, corpus_bytes: int) -> None:
+def print_targets(ingest: Run, ccusages: list[Run | str], corpus_bytes: int) -> None:
     ours = ingest.mb_per_s(corpus_bytes)
     print("\ntargets")
-    if isinstance(ccusage, Run) and ccusage.exit_code == 0:
-        theirs = ccusage.mb_per_s(corpus_bytes)
-        verdict = "met" if ours >= theirs else "NOT met"
-        print(f"  ingest MB/s >= ccusage MB/s    {verdict}: {ours:.1f} vs {theirs:.1f} ({ours / theirs:.2f}x)")
-    else:
-        print(f"  ingest MB/s >= ccusage MB/s    not measured: ccusage did not run ({ccusage})")
+    for ccusage in ccusages:
+        if isinstance(ccusage, Run) and ccusage.exit_code == 0:
+            theirs = ccusage.mb_per_s(corpus_bytes)
+            verdict = "met" if ours >= theirs else "NOT met"
+            print(
+                f"  ingest MB/s >= {ccusage.label} MB/s: {verdict}: {ours:.1f} vs {theirs:.1f} ({ours / theirs:.2f}x)"
+            )
+        else:
+            print(f"  ingest MB/s >= ccusage MB/s: not measured: ccusage did not run ({ccusage})")
     verdict = "met" if ingest.peak_rss_mb < RSS_TARGET_MB else "NOT met"
-    print(f"  ingest peak RSS < {RSS_TARGET_MB} MB       {verdict}: {ingest.peak_rss_mb:.1f} MB")
+    print(f"  ingest peak RSS < {RSS_TARGET_MB} MB: {verdict}: {ingest.peak_rss_mb:.1f} MB")
 
 
-def print_counts(report: dict[str, Any], manifest: dict[str, Any], ccusage: Run | str) -> None:
+def print_counts(report: dict[str, Any], manifest: dict[str, Any], ccusages: list[Run | str]) -> None:
     totals = manifest["totals"]
     print(f"\n{'ingest reported':30} {'value':>12} {'corpus truth':>14}")
     for key, value in report.items():
@@ -149,10 +168,10 @@ def print_counts(report: dict[str, Any], manifest: dict[str, Any], ccusage: Run 
         print(f"{key:30} {value:12} {truth!s:>14}{mark}")
     if report.get("unknown_entry_types"):
         print(f"{'unknown_entry_types':30} {json.dumps(report['unknown_entry_types'])}")
-    if isinstance(ccusage, Run):
-        sessions = parse_json(ccusage).get("sessions")
-        if isinstance(sessions, list):
-            print(f"{'ccusage sessions':30} {len(sessions):12}")
+    for ccusage in ccusages:
+        sessions = parse_json(ccusage).get("sessions") if isinstance(ccusage, Run) else None
+        if isinstance(ccusage, Run) and isinstance(sessions, list):
+            print(f"{ccusage.label + ' sessions':30} {len(sessions):12}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-mb", type=float, default=500.0)
     parser.add_argument("--quick", action="store_true", help="a 50 MB corpus")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--ccusage", default="ccusage", help="ccusage command (default: on PATH)")
+    parser.add_argument(
+        "--ccusage", action="append", help="ccusage command (default: on PATH); repeat to compare several"
+    )
     parser.add_argument("--miner", default=f"{shlex.quote(sys.executable)} -m trajectory_miner")
     args = parser.parse_args(argv)
     target_mb = 50.0 if args.quick else args.target_mb
@@ -183,15 +204,19 @@ def main(argv: list[str] | None = None) -> int:
         miner = [*shlex.split(args.miner), "ingest", "--json"]
         ingest = measure("trajectory-miner ingest", miner, env, work)
         again = measure("re-ingest", miner, env, work)
-        ccusage = run_ccusage(shlex.split(args.ccusage), root, work)
-        print_runs([ingest, again] + ([ccusage] if isinstance(ccusage, Run) else []), corpus_bytes)
-        if not isinstance(ccusage, Run):
-            print(f"{'ccusage':30} did not run: {ccusage}")
+        capture_store = str(work / "capture-home" / "store.duckdb")
+        capture_cmd = [sys.executable, "-c", CAPTURE_ONLY, capture_store, str(root / "projects")]
+        capture = measure("  of which capture (no scoring)", capture_cmd, env, work)
+        ccusages = [run_ccusage(shlex.split(command), root, work) for command in args.ccusage or ["ccusage"]]
+        print_runs([ingest, capture, again, *(run for run in ccusages if isinstance(run, Run))], corpus_bytes)
+        for ccusage in ccusages:
+            if not isinstance(ccusage, Run):
+                print(f"{'ccusage':32} did not run: {ccusage}")
         store_mb = sum(p.stat().st_size for p in home.rglob("*") if p.is_file()) / MB if home.exists() else 0
         print(f"{'store size after ingest':30} {store_mb:9.1f} MB")
-        print_targets(ingest, ccusage, corpus_bytes)
-        print_counts(parse_json(ingest), manifest, ccusage)
-        for run in (ingest, again):
+        print_targets(ingest, ccusages, corpus_bytes)
+        print_counts(parse_json(ingest), manifest, ccusages)
+        for run in (ingest, capture, again):
             if run.exit_code != 0:
                 print(f"\n{run.label} failed:\n{run.stderr[-2000:]}")
         return 0 if ingest.exit_code == 0 else 1

@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from tests.conftest import SHARED
 from tests.store_snapshot import snapshot
+from trajectory_miner.batch_writer import rows_file
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.store import open_store
@@ -163,3 +165,39 @@ def test_parsing_in_worker_processes_stores_the_same_as_one_process(tmp_path: Pa
     assert one.model_dump() == two.model_dump()
     assert one.steps == 24
     assert picture(tmp_path / "one.duckdb") == picture(tmp_path / "two.duckdb")
+
+
+def test_text_of_every_kind_is_stored_exactly_and_no_rows_file_is_left(tmp_path: Path) -> None:
+    odd = "nul \x00, line sep \u2028, emoji \U0001f600, quotes \"' and a backslash \\ end"
+    use = {"type": "tool_use", "id": "toolu_odd", "name": "Bash", "input": {"command": odd}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_odd", "content": odd, "is_error": True}
+    path = tmp_path / "p" / "s.jsonl"
+    path.parent.mkdir()
+    path.write_bytes(
+        b"".join(
+            orjson.dumps(line) + b"\n"
+            for line in (
+                {"type": "user", "sessionId": "s", "uuid": "u1", "message": {"role": "user", "content": odd}},
+                {"type": "assistant", "sessionId": "s", "uuid": "a1", "message": {"id": "m1", "content": [use]}},
+                {"type": "user", "sessionId": "s", "uuid": "u2", "message": {"role": "user", "content": [result]}},
+            )
+        )
+    )
+    db = tmp_path / "m.duckdb"
+    ingest(db, path)
+    with open_store(db, read_only=True) as store:
+        assert store.scalar("SELECT prompt FROM turns") == odd
+        assert store.query("SELECT result_text, is_error, input->>'command' FROM steps") == [(odd, True, odd)]
+        assert not rows_file(store).exists()
+
+
+def test_a_folder_named_with_bytes_that_are_not_utf8_ingests_once(tmp_path: Path, every_entry_dir: Path) -> None:
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/proj-\xff"))
+    shutil.copytree(every_entry_dir, folder)
+    db = tmp_path / "m.duckdb"
+    first = ingest(db, folder)
+    again = ingest(db, folder)
+    assert (first.steps, first.errors, again.files_changed) == (8, [], 0)
+    with open_store(db, read_only=True) as store:
+        paths = [row[0] for row in store.query("SELECT transcript_path FROM sessions")]
+        assert paths and all("/proj-\\xff/" in p for p in paths)

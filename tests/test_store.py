@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trajectory_miner.store import StoreError, StoreMissing, memory_capped, open_store
+from trajectory_miner.store import StoreError, StoreMissing, checkpoints_deferred, memory_capped, open_store
 
 
 def test_no_connection_draws_a_progress_bar_on_stdout(tmp_path: Path) -> None:
@@ -39,3 +39,11 @@ def test_memory_capped_lowers_duckdbs_limit_inside_the_block_and_restores_it(tmp
         with pytest.raises(RuntimeError), memory_capped(store, "64MB"):
             raise RuntimeError("the block failed")
         assert store.scalar("SELECT current_setting('memory_limit')")[:2] == before[:2]
+
+
+def test_checkpoints_deferred_raises_the_threshold_inside_the_block_and_restores_it(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.duckdb") as store:
+        before = store.scalar("SELECT current_setting('checkpoint_threshold')")
+        with checkpoints_deferred(store, "256MB"):
+            assert store.scalar("SELECT current_setting('checkpoint_threshold')") == "244.1 MiB"
+        assert store.scalar("SELECT current_setting('checkpoint_threshold')") == before

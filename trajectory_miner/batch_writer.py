@@ -6,9 +6,11 @@ transaction as the records read up to that offset, which is what makes ingest cr
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,8 +20,8 @@ from trajectory_miner.forgotten import drop_forgotten, forgotten_ids, scrub_stat
 from trajectory_miner.store import Store
 from trajectory_miner.transcript import ParsedBatch, SessionFacts
 
-_FLUSH_BYTES = 16 * 1024 * 1024
-_FLUSH_RECORDS = 20_000
+_FLUSH_BYTES = 32 * 1024 * 1024
+_FLUSH_RECORDS = 40_000
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -124,14 +126,64 @@ def merge_facts(old: SessionFacts, new: SessionFacts) -> SessionFacts:
     )
 
 
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    return [[row[i] for row in rows] for i in range(width)]
+def _insert(store: Store, table: str, rows: Sequence[Sequence[Any]], on_conflict: str = "") -> None:
+    """Insert many rows into `table` with one statement, in the table's column order.
+
+    A row whose key is there already replaces it, unless `on_conflict` (an ON CONFLICT clause)
+    says otherwise. DuckDB is slow taking rows one by one and slower still taking Python lists,
+    so the rows go through a JSON file beside the store that its own reader loads.
+    """
+    if not rows:
+        return
+    types = _column_types(store, table)
+    keys = [f"c{i}" for i in range(len(types))]
+    try:
+        lines = _json_lines(keys, rows)
+    except orjson.JSONEncodeError:
+        # Text that is not valid Unicode (a lone surrogate from a file name) is kept escaped.
+        lines = _json_lines(keys, [[_valid(value) for value in row] for row in rows])
+    path = rows_file(store)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.writelines(lines)
+        longest = max(map(len, lines))
+        del lines
+        columns = ", ".join(f"{key}: '{kind}'" for key, kind in zip(keys, types, strict=True))
+        source = str(path).replace("'", "''")
+        head = f"INSERT INTO {table}" if on_conflict else f"INSERT OR REPLACE INTO {table}"
+        store.con.execute(
+            f"{head} SELECT * FROM read_json('{source}', format = 'newline_delimited', columns = {{{columns}}},"
+            f" maximum_object_size = {longest + 1}) {on_conflict}"
+        )
+    finally:
+        path.unlink(missing_ok=True)
 
 
-def _insert(store: Store, sql: str, rows: Sequence[Sequence[Any]], width: int) -> None:
-    """Insert many rows with one statement: DuckDB is slow row by row."""
-    if rows:
-        store.con.execute(sql, _columns(rows, width))
+def _column_types(store: Store, table: str) -> list[str]:
+    rows = store.query(
+        "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?"
+        " ORDER BY ordinal_position",
+        [table],
+    )
+    return [row[0] for row in rows]
+
+
+def _json_lines(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[bytes]:
+    return [orjson.dumps(dict(zip(keys, row, strict=True)), option=orjson.OPT_APPEND_NEWLINE) for row in rows]
+
+
+def _valid(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_valid(item) for item in value]
+    return value
+
+
+def rows_file(store: Store) -> Path:
+    """Where rows wait on their way into the store: beside it, so they stay as private as it."""
+    return store.path.with_name(store.path.name + ".rows.ndjson")
 
 
 def _write(store: Store, files: dict[str, FileRow], batch: ParsedBatch) -> None:
@@ -145,11 +197,7 @@ def _write(store: Store, files: dict[str, FileRow], batch: ParsedBatch) -> None:
         _write_responses(store, batch)
         _insert(
             store,
-            """
-            INSERT OR REPLACE INTO files SELECT unnest($1), unnest($2::BIGINT[]), unnest($3::BIGINT[]),
-                unnest($4), unnest($5::INTEGER[]), unnest($6), unnest($7::BIGINT[]), unnest($8::BIGINT[]),
-                unnest($9), unnest($10::TIMESTAMP[])
-            """,
+            "files",
             [
                 (
                     key,
@@ -165,7 +213,6 @@ def _write(store: Store, files: dict[str, FileRow], batch: ParsedBatch) -> None:
                 )
                 for key, r in files.items()
             ],
-            10,
         )
         store.con.execute("COMMIT")
     except BaseException:
@@ -194,10 +241,9 @@ def _write_sessions(store: Store, batch: ParsedBatch, now: datetime) -> None:
     ]
     _insert(
         store,
+        "sessions",
+        rows,
         """
-        INSERT INTO sessions SELECT unnest($1), unnest($2), unnest($3), unnest($4), unnest($5),
-            unnest($6), unnest($7::BOOLEAN[]), unnest($8), unnest($9::TIMESTAMP[]),
-            unnest($10::TIMESTAMP[]), unnest($11), unnest($12), unnest($13::TIMESTAMP[])
         ON CONFLICT (session_id) DO UPDATE SET
             project = CASE WHEN sessions.project = '' THEN excluded.project ELSE sessions.project END,
             cwd = CASE WHEN sessions.cwd = '' THEN excluded.cwd ELSE sessions.cwd END,
@@ -210,8 +256,6 @@ def _write_sessions(store: Store, batch: ParsedBatch, now: datetime) -> None:
             agent_id = coalesce(sessions.agent_id, excluded.agent_id),
             updated_at = excluded.updated_at
         """,
-        rows,
-        13,
     )
 
 
@@ -233,13 +277,8 @@ def _write_turns(store: Store, batch: ParsedBatch) -> None:
     ]
     _insert(
         store,
-        """
-        INSERT OR REPLACE INTO turns SELECT unnest($1), unnest($2), unnest($3::INTEGER[]), unnest($4),
-            unnest($5), unnest($6::VARCHAR[]), unnest($7::TIMESTAMP[]), unnest($8::TIMESTAMP[]),
-            unnest($9::BOOLEAN[]), unnest($10)
-        """,
+        "turns",
         rows,
-        10,
     )
 
 
@@ -272,16 +311,8 @@ def _write_steps(store: Store, batch: ParsedBatch) -> None:
     ]
     _insert(
         store,
-        """
-        INSERT OR REPLACE INTO steps SELECT unnest($1), unnest($2), unnest($3::INTEGER[]),
-            unnest($4::INTEGER[]), unnest($5), unnest($6), unnest($7), unnest($8),
-            unnest($9::TIMESTAMP[]), unnest($10::TIMESTAMP[]), unnest($11::BOOLEAN[]), unnest($12),
-            unnest($13::BIGINT[]), unnest($14::BOOLEAN[]), unnest($15::VARCHAR[]),
-            unnest($16::INTEGER[]), unnest($17::BIGINT[]), unnest($18::VARCHAR[][]),
-            unnest($19::VARCHAR[]), unnest($20::VARCHAR[]), unnest($21::VARCHAR[])
-        """,
+        "steps",
         rows,
-        21,
     )
 
 
@@ -291,12 +322,8 @@ def _write_events(store: Store, batch: ParsedBatch) -> None:
     ]
     _insert(
         store,
-        """
-        INSERT OR REPLACE INTO events SELECT unnest($1), unnest($2), unnest($3),
-            unnest($4::TIMESTAMP[]), unnest($5::INTEGER[]), unnest($6::INTEGER[]), unnest($7)
-        """,
+        "events",
         rows,
-        7,
     )
 
 
@@ -316,11 +343,6 @@ def _write_responses(store: Store, batch: ParsedBatch) -> None:
     ]
     _insert(
         store,
-        """
-        INSERT OR REPLACE INTO responses SELECT unnest($1), unnest($2), unnest($3),
-            unnest($4::TIMESTAMP[]), unnest($5::BIGINT[]), unnest($6::BIGINT[]),
-            unnest($7::BIGINT[]), unnest($8::BIGINT[])
-        """,
+        "responses",
         rows,
-        8,
     )

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from trajectory_miner import spool
 from trajectory_miner.config import ConfigError, load_config
 from trajectory_miner.forget import REWRITE_PENDING
+from trajectory_miner.ingest import file_key
 from trajectory_miner.migrations import MIGRATIONS, applied
 from trajectory_miner.paths import Paths
 from trajectory_miner.store import StoreBusy, StoreError, connect_with_retry
@@ -325,7 +326,7 @@ def _waiting(event: spool.SpoolEvent, offsets: dict[str, int] | None) -> bool:
         path = Path(raw).expanduser()
         try:
             size = path.stat().st_size
-            key = str(path.resolve())
+            key = file_key(path)
         except OSError:
             continue
         if size > offsets.get(key, 0):

@@ -23,12 +23,14 @@ from trajectory_miner.batch_writer import BatchWriter, FileRow, load_file_rows, 
 from trajectory_miner.config import Config, is_excluded
 from trajectory_miner.forgotten import is_forgotten
 from trajectory_miner.redaction import Redactor
-from trajectory_miner.store import Store, memory_capped
+from trajectory_miner.store import Store, checkpoints_deferred, memory_capped
 from trajectory_miner.transcript import ParsedBatch, ParseState, Redact, TranscriptParser
 
 _BATCH_BYTES = 8 * 1024 * 1024
 # Writes need little of DuckDB's buffer pool; ingest must stay small whatever it reads.
 INGEST_MEMORY_LIMIT = "128MB"
+# One checkpoint per this much logged work rather than one per commit of a bulk load.
+INGEST_CHECKPOINT_THRESHOLD = "256MB"
 _BATCH_LINES = 20_000
 _HEAD_BYTES = 4096
 
@@ -93,24 +95,34 @@ def _read_batches(handle: BinaryIO, offset: int) -> Iterator[tuple[list[bytes], 
         yield lines, offset
 
 
+def file_key(path: Path) -> str:
+    """How the store names a transcript: its absolute path, as text even when not UTF-8."""
+    return path_text(str(path.resolve()))
+
+
+def path_text(name: str) -> str:
+    """A path or file name as valid text: bytes that are not UTF-8 are written as `\\xff`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _default_session(path: Path) -> str:
     """The session a file belongs to when its lines do not say: the file's own name."""
     if path.parent.name == "subagents":
-        return path.parent.parent.name
-    return path.stem
+        return path_text(path.parent.parent.name)
+    return path_text(path.stem)
 
 
 def _default_project(path: Path) -> str:
     """The project a file belongs to when its lines name no working directory: its folder."""
     folder = path.parent.parent.parent if path.parent.name == "subagents" else path.parent
-    return folder.name
+    return path_text(folder.name)
 
 
 def read_file(
     known: FileRow | None, path: Path, config: Config, redact: Redact, report: IngestReport
 ) -> Iterator[tuple[str, FileRow, ParsedBatch, int]]:
     """What is new in one transcript: batches of records, each with the file's row after it."""
-    key = str(path.resolve())
+    key = file_key(path)
     size = path.stat().st_size
     row = known or FileRow()
     with path.open("rb") as handle:
@@ -211,7 +223,7 @@ def ingest_paths(
     With the default redactor and much to read, small files are parsed in worker processes
     while this process writes; large files are always streamed here, batch by batch.
     """
-    with memory_capped(store, INGEST_MEMORY_LIMIT):
+    with memory_capped(store, INGEST_MEMORY_LIMIT), checkpoints_deferred(store, INGEST_CHECKPOINT_THRESHOLD):
         return _ingest(store, paths, config, redact, progress, workers)
 
 
@@ -243,7 +255,7 @@ def _ingest(
     if small:
         small_set = set(small)
         with ProcessPoolExecutor(pool_size, mp_context=get_context("spawn")) as pool:
-            jobs = [(known.get(str(f.resolve())), f, config) for f in small]
+            jobs = [(known.get(file_key(f)), f, config) for f in small]
             for file, (results, partial) in zip(small, pool.map(_read_whole_file, jobs, chunksize=8), strict=True):
                 for key, row, batch, read in results:
                     writer.add(key, row, batch, read)
@@ -252,7 +264,7 @@ def _ingest(
         files = [f for f in files if f not in small_set]
     for file in files:
         try:
-            for key, row, batch, read in read_file(known.get(str(file.resolve())), file, config, redactor, report):
+            for key, row, batch, read in read_file(known.get(file_key(file)), file, config, redactor, report):
                 writer.add(key, row, batch, read)
         except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             report.errors.append(f"{file}: {exc.strerror or exc}")
@@ -288,7 +300,7 @@ def _pool_size(files: Sequence[Path], known: dict[str, FileRow], workers: int | 
             size = file.stat().st_size
         except OSError:
             continue
-        row = known.get(str(file.resolve()))
+        row = known.get(file_key(file))
         pending += size - (row.offset if row and row.offset <= size else 0)
     return wanted if pending >= _PARALLEL_MIN_BYTES else 1
 

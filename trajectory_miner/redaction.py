@@ -356,6 +356,10 @@ def _merge(raw: list[tuple[int, int, int]]) -> list[Finding]:
     return [Finding(KINDS[rank], start, end) for start, end, rank in merged]
 
 
+_MEMO_TEXT = 512
+_MEMO_ENTRIES = 16_384
+
+
 class Redactor:
     """Finds and replaces secrets; built once with the user's extra patterns, then called."""
 
@@ -366,9 +370,22 @@ class Redactor:
             ValueError: a pattern is not a valid regular expression or matches empty text.
         """
         self._user = tuple(compile_redact_pattern(p) for p in extra_patterns)
+        self._memo: dict[str, str] = {}
 
     def __call__(self, text: str) -> str:
         """The text with every secret replaced by its placeholder."""
+        # Transcripts repeat their short strings (paths, commands, summaries of the same call)
+        # many times over, so answers for short texts are kept; the bound keeps memory small.
+        if len(text) > _MEMO_TEXT:
+            return self._redact(text)
+        done = self._memo.get(text)
+        if done is None:
+            if len(self._memo) >= _MEMO_ENTRIES:
+                self._memo.clear()
+            done = self._memo[text] = self._redact(text)
+        return done
+
+    def _redact(self, text: str) -> str:
         # Each pass turns at least one character outside placeholders into a placeholder, so
         # the loop ends; repeating until nothing is found is what makes redaction idempotent.
         while findings := self.find_secrets(text):

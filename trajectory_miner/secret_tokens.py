@@ -132,6 +132,8 @@ def _token_runs(text: str) -> Iterator[tuple[int, int]]:
 def random_token_spans(text: str) -> list[tuple[int, int]]:
     """Half-open spans of the random-looking tokens in the text, in text order."""
     found: list[tuple[int, int]] = []
+    if len(text) < _MIN_RANDOM:
+        return found
     for start, end in _token_runs(text):
         token = text[start:end]
         if start > 0 and text[start - 1] == "\\" and token[0] in "nrt":

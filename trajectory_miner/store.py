@@ -121,9 +121,26 @@ def memory_capped(store: Store, limit: str) -> Iterator[None]:
     DuckDB keeps up to most of the machine's memory in its buffer pool by default; bulk writes
     need little of it, and the process doing them should stay small.
     """
-    previous = store.scalar("SELECT current_setting('memory_limit')")
-    store.con.execute(f"SET memory_limit = '{limit}'")
+    with _setting(store, "memory_limit", limit):
+        yield
+
+
+@contextmanager
+def checkpoints_deferred(store: Store, threshold: str) -> Iterator[None]:
+    """Checkpoint only once the write-ahead log reaches `threshold` inside the block.
+
+    DuckDB folds its log into the database file once it passes 16 MB, which during a bulk
+    load means at almost every commit; a committed transaction is safe in the log either way.
+    """
+    with _setting(store, "checkpoint_threshold", threshold):
+        yield
+
+
+@contextmanager
+def _setting(store: Store, name: str, value: str) -> Iterator[None]:
+    previous = store.scalar(f"SELECT current_setting('{name}')")
+    store.con.execute(f"SET {name} = '{value}'")
     try:
         yield
     finally:
-        store.con.execute(f"SET memory_limit = '{previous}'")
+        store.con.execute(f"SET {name} = '{previous}'")
