@@ -8,10 +8,9 @@ import pytest
 
 from tests.conftest import SHARED
 from tests.store_snapshot import snapshot
-from trajectory_miner.batch_writer import rows_file
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.store import open_store
+from trajectory_miner.store import open_store, rows_file
 
 SID = "11111111-aaaa-4bbb-8ccc-000000000001"
 NO_REDACTION = {"redact": lambda text: text}

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from trajectory_miner.store import StoreError, StoreMissing, checkpoints_deferred, memory_capped, open_store
+from trajectory_miner.store import (
+    StoreError,
+    StoreMissing,
+    checkpoints_deferred,
+    insert_rows,
+    memory_capped,
+    open_store,
+    rows_file,
+)
 
 
 def test_no_connection_draws_a_progress_bar_on_stdout(tmp_path: Path) -> None:
@@ -47,3 +57,36 @@ def test_checkpoints_deferred_raises_the_threshold_inside_the_block_and_restores
         with checkpoints_deferred(store, "256MB"):
             assert store.scalar("SELECT current_setting('checkpoint_threshold')") == "244.1 MiB"
         assert store.scalar("SELECT current_setting('checkpoint_threshold')") == before
+
+
+def test_insert_rows_replaces_by_key_and_keeps_nan_and_infinities(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.duckdb") as store:
+        store.con.execute("CREATE TABLE t (k VARCHAR PRIMARY KEY, x DOUBLE, ts TIMESTAMP, tags VARCHAR[], n BIGINT)")
+        insert_rows(store, "t", [("a", 0.1, datetime(2026, 1, 2, 3, 4, 5, 678901), ["x"], 2**62)])
+        insert_rows(store, "t", [("a", 1e-300, None, [], None), ("b", math.nan, None, None, -1)])
+        insert_rows(store, "t", [("c", math.inf, None, None, 0), ("d", -math.inf, None, None, 0)])
+        rows = store.query("SELECT * FROM t ORDER BY k")
+        assert not rows_file(store).exists()
+    assert rows[0] == ("a", 1e-300, None, [], None)
+    assert rows[1][0] == "b" and math.isnan(rows[1][1]) and rows[1][4] == -1
+    assert rows[2:] == [("c", math.inf, None, None, 0), ("d", -math.inf, None, None, 0)]
+
+
+def test_insert_rows_keeps_exact_text_and_times(tmp_path: Path) -> None:
+    odd = "nul \x00, line sep \u2028, emoji \U0001f600, quotes \"' and \\"
+    at = datetime(2026, 1, 2, 3, 4, 5, 678901)
+    with open_store(tmp_path / "s.duckdb") as store:
+        store.con.execute("CREATE TABLE t (k VARCHAR PRIMARY KEY, ts TIMESTAMP, tags VARCHAR[], n BIGINT)")
+        insert_rows(store, "t", [("a", at, [odd, None], 2**62), ("b\udcff", None, ["x\udcff"], None)])
+        assert store.query("SELECT * FROM t ORDER BY k") == [
+            ("a", at, [odd, None], 2**62),
+            ("b\\udcff", None, ["x\\udcff"], None),
+        ]
+
+
+def test_insert_rows_with_on_conflict_updates_in_place(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.duckdb") as store:
+        store.con.execute("CREATE TABLE t (k VARCHAR PRIMARY KEY, n INTEGER NOT NULL)")
+        insert_rows(store, "t", [("a", 1), ("b", 2)])
+        insert_rows(store, "t", [("a", 10), ("c", 3)], "ON CONFLICT (k) DO UPDATE SET n = t.n + excluded.n")
+        assert store.query("SELECT * FROM t ORDER BY k") == [("a", 11), ("b", 2), ("c", 3)]

@@ -6,18 +6,14 @@ transaction as the records read up to that offset, which is what makes ingest cr
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import orjson
 from pydantic import BaseModel, Field
 
 from trajectory_miner.forgotten import drop_forgotten, forgotten_ids, scrub_state
-from trajectory_miner.store import Store
+from trajectory_miner.store import Store, insert_rows
 from trajectory_miner.transcript import ParsedBatch, SessionFacts
 
 _FLUSH_BYTES = 32 * 1024 * 1024
@@ -126,66 +122,6 @@ def merge_facts(old: SessionFacts, new: SessionFacts) -> SessionFacts:
     )
 
 
-def _insert(store: Store, table: str, rows: Sequence[Sequence[Any]], on_conflict: str = "") -> None:
-    """Insert many rows into `table` with one statement, in the table's column order.
-
-    A row whose key is there already replaces it, unless `on_conflict` (an ON CONFLICT clause)
-    says otherwise. DuckDB is slow taking rows one by one and slower still taking Python lists,
-    so the rows go through a JSON file beside the store that its own reader loads.
-    """
-    if not rows:
-        return
-    types = _column_types(store, table)
-    keys = [f"c{i}" for i in range(len(types))]
-    try:
-        lines = _json_lines(keys, rows)
-    except orjson.JSONEncodeError:
-        # Text that is not valid Unicode (a lone surrogate from a file name) is kept escaped.
-        lines = _json_lines(keys, [[_valid(value) for value in row] for row in rows])
-    path = rows_file(store)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.writelines(lines)
-        longest = max(map(len, lines))
-        del lines
-        columns = ", ".join(f"{key}: '{kind}'" for key, kind in zip(keys, types, strict=True))
-        source = str(path).replace("'", "''")
-        head = f"INSERT INTO {table}" if on_conflict else f"INSERT OR REPLACE INTO {table}"
-        store.con.execute(
-            f"{head} SELECT * FROM read_json('{source}', format = 'newline_delimited', columns = {{{columns}}},"
-            f" maximum_object_size = {longest + 1}) {on_conflict}"
-        )
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _column_types(store: Store, table: str) -> list[str]:
-    rows = store.query(
-        "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?"
-        " ORDER BY ordinal_position",
-        [table],
-    )
-    return [row[0] for row in rows]
-
-
-def _json_lines(keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[bytes]:
-    return [orjson.dumps(dict(zip(keys, row, strict=True)), option=orjson.OPT_APPEND_NEWLINE) for row in rows]
-
-
-def _valid(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, list):
-        return [_valid(item) for item in value]
-    return value
-
-
-def rows_file(store: Store) -> Path:
-    """Where rows wait on their way into the store: beside it, so they stay as private as it."""
-    return store.path.with_name(store.path.name + ".rows.ndjson")
-
-
 def _write(store: Store, files: dict[str, FileRow], batch: ParsedBatch) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     store.con.execute("BEGIN TRANSACTION")
@@ -195,7 +131,7 @@ def _write(store: Store, files: dict[str, FileRow], batch: ParsedBatch) -> None:
         _write_steps(store, batch)
         _write_events(store, batch)
         _write_responses(store, batch)
-        _insert(
+        insert_rows(
             store,
             "files",
             [
@@ -239,7 +175,7 @@ def _write_sessions(store: Store, batch: ParsedBatch, now: datetime) -> None:
         )
         for f in batch.sessions.values()
     ]
-    _insert(
+    insert_rows(
         store,
         "sessions",
         rows,
@@ -275,7 +211,7 @@ def _write_turns(store: Store, batch: ParsedBatch) -> None:
         )
         for t in batch.turns.values()
     ]
-    _insert(
+    insert_rows(
         store,
         "turns",
         rows,
@@ -309,7 +245,7 @@ def _write_steps(store: Store, batch: ParsedBatch) -> None:
         )
         for s in batch.steps.values()
     ]
-    _insert(
+    insert_rows(
         store,
         "steps",
         rows,
@@ -320,7 +256,7 @@ def _write_events(store: Store, batch: ParsedBatch) -> None:
     rows = [
         (e.session_id, e.uuid, e.kind, _utc(e.at), e.turn_index, e.step_index, e.detail) for e in batch.events.values()
     ]
-    _insert(
+    insert_rows(
         store,
         "events",
         rows,
@@ -341,7 +277,7 @@ def _write_responses(store: Store, batch: ParsedBatch) -> None:
         )
         for r in batch.responses.values()
     ]
-    _insert(
+    insert_rows(
         store,
         "responses",
         rows,

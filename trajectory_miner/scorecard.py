@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from trajectory_miner.model import Outcome
-from trajectory_miner.store import Store
+from trajectory_miner.store import Store, insert_rows
 
 DIMENSIONS: tuple[str, ...] = (
     "task_completion",
@@ -88,28 +88,26 @@ def save_scorecards(store: Store, cards: Sequence[Scorecard]) -> None:
     store.con.execute("BEGIN TRANSACTION")
     try:
         store.con.execute("DELETE FROM dimension_scores WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
-        store.con.execute(
-            """
-            INSERT OR REPLACE INTO scores SELECT unnest($1), unnest($2), unnest($3::DOUBLE[]), unnest($4),
-                unnest($5::DOUBLE[]), unnest($6), unnest($7), unnest($8::TIMESTAMP[])
-            """,
+        insert_rows(
+            store,
+            "scores",
             [
-                ids,
-                [c.scorer_version for c in cards],
-                [c.overall for c in cards],
-                [c.outcome for c in cards],
-                [c.outcome_confidence for c in cards],
-                [c.outcome_source for c in cards],
-                [c.model_dump_json() for c in cards],
-                [now] * len(cards),
+                (
+                    c.session_id,
+                    c.scorer_version,
+                    c.overall,
+                    c.outcome,
+                    c.outcome_confidence,
+                    c.outcome_source,
+                    c.model_dump_json(),
+                    now,
+                )
+                for c in cards
             ],
         )
-        rows = [(c.session_id, name, d.score) for c in cards for name, d in c.dimensions.items()]
-        if rows:
-            store.con.execute(
-                "INSERT INTO dimension_scores SELECT unnest($1), unnest($2), unnest($3::DOUBLE[])",
-                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
-            )
+        insert_rows(
+            store, "dimension_scores", [(c.session_id, n, d.score) for c in cards for n, d in c.dimensions.items()]
+        )
         store.con.execute("COMMIT")
     except BaseException:
         store.con.execute("ROLLBACK")

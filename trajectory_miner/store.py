@@ -7,15 +7,17 @@ process holds the lock, and says so with `StoreBusy` when the wait runs out.
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
+import orjson
 
 from trajectory_miner.migrations import migrate, pending
 
@@ -112,6 +114,76 @@ def _private(path: Path) -> None:
     for candidate in (path, path.with_name(path.name + ".wal")):
         if candidate.exists():
             os.chmod(candidate, 0o600)
+
+
+def insert_rows(store: Store, table: str, rows: Sequence[Sequence[Any]], on_conflict: str = "") -> None:
+    """Insert many rows into `table` with one statement, in the table's column order.
+
+    A row whose key is there already replaces it, unless `on_conflict` (an ON CONFLICT clause)
+    says otherwise. DuckDB is slow taking rows one by one and slower still taking Python lists,
+    so the rows go through a JSON file beside the store that its own reader loads.
+    """
+    if not rows:
+        return
+    types = _column_types(store, table)
+    keys = [f"c{i}" for i in range(len(types))]
+    path = rows_file(store)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            longest = _write_json_lines(handle, keys, rows, [i for i, kind in enumerate(types) if kind == "DOUBLE"])
+        columns = ", ".join(f"{key}: '{kind}'" for key, kind in zip(keys, types, strict=True))
+        source = str(path).replace("'", "''")
+        head = f"INSERT INTO {table}" if on_conflict else f"INSERT OR REPLACE INTO {table}"
+        store.con.execute(
+            f"{head} SELECT * FROM read_json('{source}', format = 'newline_delimited', columns = {{{columns}}},"
+            f" maximum_object_size = {longest + 1}) {on_conflict}"
+        )
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _write_json_lines(
+    handle: BinaryIO, keys: Sequence[str], rows: Sequence[Sequence[Any]], doubles: Sequence[int]
+) -> int:
+    """Write one JSON object per row, keyed by `keys`; returns the length of the longest line."""
+    longest = 0
+    for row in rows:
+        if any(isinstance(row[i], float) and not math.isfinite(row[i]) for i in doubles):
+            # JSON has no NaN or infinity; DuckDB reads them from text, orjson would write null.
+            row = [_json_safe(value) for value in row]
+        try:
+            line = orjson.dumps(dict(zip(keys, row, strict=True)), option=orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError:
+            # Text that is not valid Unicode (a lone surrogate from a file name) is kept escaped.
+            line = orjson.dumps(dict(zip(keys, map(_json_safe, row), strict=True)), option=orjson.OPT_APPEND_NEWLINE)
+        handle.write(line)
+        longest = max(longest, len(line))
+    return longest
+
+
+def _column_types(store: Store, table: str) -> list[str]:
+    rows = store.query(
+        "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?"
+        " ORDER BY ordinal_position",
+        [table],
+    )
+    return [row[0] for row in rows]
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf", "-inf"
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def rows_file(store: Store) -> Path:
+    """Where rows wait on their way into the store: beside it, so they stay as private as it."""
+    return store.path.with_name(store.path.name + ".rows.ndjson")
 
 
 @contextmanager
