@@ -90,3 +90,13 @@ def test_insert_rows_with_on_conflict_updates_in_place(tmp_path: Path) -> None:
         insert_rows(store, "t", [("a", 1), ("b", 2)])
         insert_rows(store, "t", [("a", 10), ("c", 3)], "ON CONFLICT (k) DO UPDATE SET n = t.n + excluded.n")
         assert store.query("SELECT * FROM t ORDER BY k") == [("a", 11), ("b", 2), ("c", 3)]
+
+
+def test_rows_a_killed_writer_left_beside_the_store_are_removed_when_it_is_opened_to_write(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.duckdb") as store:
+        leftover = rows_file(store)
+    leftover.write_text('{"c0": "text of a session on its way in"}\n')
+    with open_store(tmp_path / "s.duckdb", read_only=True):
+        assert leftover.exists()
+    with open_store(tmp_path / "s.duckdb"):
+        assert not leftover.exists()

@@ -99,6 +99,8 @@ def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -
     try:
         if not read_only:
             _private(path)
+            # Rows a killed writer left on their way in: the store holds them or will again.
+            _rows_file(path).unlink(missing_ok=True)
             migrate(con)
         elif pending(con):
             raise StoreError(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once")
@@ -183,7 +185,11 @@ def _json_safe(value: Any) -> Any:
 
 def rows_file(store: Store) -> Path:
     """Where rows wait on their way into the store: beside it, so they stay as private as it."""
-    return store.path.with_name(store.path.name + ".rows.ndjson")
+    return _rows_file(store.path)
+
+
+def _rows_file(path: Path) -> Path:
+    return path.with_name(path.name + ".rows.ndjson")
 
 
 @contextmanager
