@@ -31,6 +31,6 @@ def refresh_sessions(store: Store, session_ids: Sequence[str], progress: Progres
     return count
 
 
-def after_ingest(store: Store, report: IngestReport) -> None:
+def after_ingest(store: Store, report: IngestReport, progress: Progress | None = None) -> None:
     """The hook for `ingest_paths` callers: refresh the sessions the ingest touched."""
-    refresh_sessions(store, list(report.session_ids))
+    refresh_sessions(store, list(report.session_ids), progress)

@@ -75,3 +75,10 @@ def test_every_long_running_command_prints_one_json_object_with_json(stored_home
 
     assert code == 0 and isinstance(json.loads(out), dict)
     assert "[" not in err  # no bar either, even on a terminal: --json is for programs
+
+
+def test_ingest_on_a_terminal_also_draws_the_scoring_that_follows_it(stored_home: Path) -> None:
+    code, _, on_terminal = _run(["ingest"], stderr_on_terminal=True)
+    assert code == 0
+    assert "ingest [" in on_terminal and "score [" in on_terminal
+    assert on_terminal.index("ingest [") < on_terminal.index("score [")

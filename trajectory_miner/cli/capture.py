@@ -91,8 +91,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     if missing and args.paths:
         raise CommandError(f"no such file or folder: {', '.join(missing)}", 2)
     with writer(paths) as store:
-        report = ingest_paths(store, targets, config, progress=progress_bar("ingest", not (args.json or args.quiet)))
-        upkeep.after_ingest(store, report)
+        drawn = not (args.json or args.quiet)
+        report = ingest_paths(store, targets, config, progress=progress_bar("ingest", drawn))
+        upkeep.after_ingest(store, report, progress_bar("score", drawn))
     if args.json:
         print_json(report)
     elif not args.quiet:
