@@ -11,7 +11,7 @@ import math
 import os
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -100,7 +100,8 @@ def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -
         if not read_only:
             _private(path)
             # Rows a killed writer left on their way in: the store holds them or will again.
-            _rows_file(path).unlink(missing_ok=True)
+            with suppress(OSError):
+                _rows_file(path).unlink(missing_ok=True)
             migrate(con)
         elif pending(con):
             raise StoreError(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once")
@@ -130,10 +131,13 @@ def insert_rows(store: Store, table: str, rows: Sequence[Sequence[Any]], on_conf
     types = _column_types(store, table)
     keys = [f"c{i}" for i in range(len(types))]
     path = rows_file(store)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             longest = _write_json_lines(handle, keys, rows, [i for i, kind in enumerate(types) if kind == "DOUBLE"])
+    except OSError as exc:
+        raise StoreError(f"cannot write rows beside the store, at {path}: {exc.strerror or exc}") from exc
+    try:
         columns = ", ".join(f"{key}: '{kind}'" for key, kind in zip(keys, types, strict=True))
         source = str(path).replace("'", "''")
         head = f"INSERT INTO {table}" if on_conflict else f"INSERT OR REPLACE INTO {table}"
@@ -142,7 +146,8 @@ def insert_rows(store: Store, table: str, rows: Sequence[Sequence[Any]], on_conf
             f" maximum_object_size = {longest + 1}) {on_conflict}"
         )
     finally:
-        path.unlink(missing_ok=True)
+        with suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _write_json_lines(

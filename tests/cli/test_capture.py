@@ -131,3 +131,19 @@ def test_python_dash_m_runs_the_same_program(projects: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["steps"] == 8
+
+
+def test_ingest_that_cannot_write_beside_the_store_says_why_and_stores_nothing(
+    projects: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = Path(os.environ["TRAJECTORY_MINER_HOME"]) / "miner.duckdb.rows.ndjson"
+    blocker.mkdir(parents=True)
+    code, out, err = run(capsys, "ingest", "--json")
+    assert code == 1 and out == ""
+    assert "cannot write rows beside the store" in err and "Is a directory" in err
+    assert "Traceback" not in err
+    assert json.loads(run(capsys, "sessions", "--json")[1]) == []
+
+    blocker.rmdir()
+    code, out, _ = run(capsys, "ingest", "--json")
+    assert code == 0 and json.loads(out)["steps"] == 8

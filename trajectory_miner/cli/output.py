@@ -125,3 +125,5 @@ class _guarded:
             self._ctx.__exit__(*exc)
         except StoreError as err:
             raise CommandError(str(err)) from err
+        if isinstance(exc[1], StoreError):  # raised by the command's own work on the store
+            raise CommandError(str(exc[1])) from exc[1]
