@@ -169,8 +169,7 @@ def print_counts(report: dict[str, Any], manifest: dict[str, Any], ccusages: lis
     if report.get("unknown_entry_types"):
         print(f"{'unknown_entry_types':30} {json.dumps(report['unknown_entry_types'])}")
     for ccusage in ccusages:
-        sessions = parse_json(ccusage).get("sessions") if isinstance(ccusage, Run) else None
-        if isinstance(ccusage, Run) and isinstance(sessions, list):
+        if isinstance(ccusage, Run) and isinstance(sessions := parse_json(ccusage).get("sessions"), list):
             print(f"{ccusage.label + ' sessions':30} {len(sessions):12}")
 
 

@@ -187,7 +187,7 @@ def test_text_of_every_kind_is_stored_exactly_and_no_rows_file_is_left(tmp_path:
     with open_store(db, read_only=True) as store:
         assert store.scalar("SELECT prompt FROM turns") == odd
         assert store.query("SELECT result_text, is_error, input->>'command' FROM steps") == [(odd, True, odd)]
-        assert not rows_file(store).exists()
+        assert not rows_file(store.path).exists()
 
 
 def test_a_folder_named_with_bytes_that_are_not_utf8_ingests_once(tmp_path: Path, every_entry_dir: Path) -> None:

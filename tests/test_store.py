@@ -66,7 +66,7 @@ def test_insert_rows_replaces_by_key_and_keeps_nan_and_infinities(tmp_path: Path
         insert_rows(store, "t", [("a", 1e-300, None, [], None), ("b", math.nan, None, None, -1)])
         insert_rows(store, "t", [("c", math.inf, None, None, 0), ("d", -math.inf, None, None, 0)])
         rows = store.query("SELECT * FROM t ORDER BY k")
-        assert not rows_file(store).exists()
+        assert not rows_file(store.path).exists()
     assert rows[0] == ("a", 1e-300, None, [], None)
     assert rows[1][0] == "b" and math.isnan(rows[1][1]) and rows[1][4] == -1
     assert rows[2:] == [("c", math.inf, None, None, 0), ("d", -math.inf, None, None, 0)]
@@ -94,7 +94,7 @@ def test_insert_rows_with_on_conflict_updates_in_place(tmp_path: Path) -> None:
 
 def test_rows_a_killed_writer_left_beside_the_store_are_removed_when_it_is_opened_to_write(tmp_path: Path) -> None:
     with open_store(tmp_path / "s.duckdb") as store:
-        leftover = rows_file(store)
+        leftover = rows_file(store.path)
     leftover.write_text('{"c0": "text of a session on its way in"}\n')
     with open_store(tmp_path / "s.duckdb", read_only=True):
         assert leftover.exists()

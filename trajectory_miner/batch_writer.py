@@ -211,11 +211,7 @@ def _write_turns(store: Store, batch: ParsedBatch) -> None:
         )
         for t in batch.turns.values()
     ]
-    insert_rows(
-        store,
-        "turns",
-        rows,
-    )
+    insert_rows(store, "turns", rows)
 
 
 def _write_steps(store: Store, batch: ParsedBatch) -> None:
@@ -245,22 +241,14 @@ def _write_steps(store: Store, batch: ParsedBatch) -> None:
         )
         for s in batch.steps.values()
     ]
-    insert_rows(
-        store,
-        "steps",
-        rows,
-    )
+    insert_rows(store, "steps", rows)
 
 
 def _write_events(store: Store, batch: ParsedBatch) -> None:
     rows = [
         (e.session_id, e.uuid, e.kind, _utc(e.at), e.turn_index, e.step_index, e.detail) for e in batch.events.values()
     ]
-    insert_rows(
-        store,
-        "events",
-        rows,
-    )
+    insert_rows(store, "events", rows)
 
 
 def _write_responses(store: Store, batch: ParsedBatch) -> None:
@@ -277,8 +265,4 @@ def _write_responses(store: Store, batch: ParsedBatch) -> None:
         )
         for r in batch.responses.values()
     ]
-    insert_rows(
-        store,
-        "responses",
-        rows,
-    )
+    insert_rows(store, "responses", rows)

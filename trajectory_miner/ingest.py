@@ -97,10 +97,10 @@ def _read_batches(handle: BinaryIO, offset: int) -> Iterator[tuple[list[bytes], 
 
 def file_key(path: Path) -> str:
     """How the store names a transcript: its absolute path, as text even when not UTF-8."""
-    return path_text(str(path.resolve()))
+    return _path_text(str(path.resolve()))
 
 
-def path_text(name: str) -> str:
+def _path_text(name: str) -> str:
     """A path or file name as valid text: bytes that are not UTF-8 are written as `\\xff`."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
@@ -108,14 +108,14 @@ def path_text(name: str) -> str:
 def _default_session(path: Path) -> str:
     """The session a file belongs to when its lines do not say: the file's own name."""
     if path.parent.name == "subagents":
-        return path_text(path.parent.parent.name)
-    return path_text(path.stem)
+        return _path_text(path.parent.parent.name)
+    return _path_text(path.stem)
 
 
 def _default_project(path: Path) -> str:
     """The project a file belongs to when its lines name no working directory: its folder."""
     folder = path.parent.parent.parent if path.parent.name == "subagents" else path.parent
-    return path_text(folder.name)
+    return _path_text(folder.name)
 
 
 def read_file(

@@ -101,7 +101,7 @@ def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -
             _private(path)
             # Rows a killed writer left on their way in: the store holds them or will again.
             with suppress(OSError):
-                _rows_file(path).unlink(missing_ok=True)
+                rows_file(path).unlink(missing_ok=True)
             migrate(con)
         elif pending(con):
             raise StoreError(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once")
@@ -130,7 +130,7 @@ def insert_rows(store: Store, table: str, rows: Sequence[Sequence[Any]], on_conf
         return
     types = _column_types(store, table)
     keys = [f"c{i}" for i in range(len(types))]
-    path = rows_file(store)
+    path = rows_file(store.path)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -188,12 +188,8 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def rows_file(store: Store) -> Path:
-    """Where rows wait on their way into the store: beside it, so they stay as private as it."""
-    return _rows_file(store.path)
-
-
-def _rows_file(path: Path) -> Path:
+def rows_file(path: Path) -> Path:
+    """Where rows wait on their way into the store at `path`: beside it, as private as it."""
     return path.with_name(path.name + ".rows.ndjson")
 
 
