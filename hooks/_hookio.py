@@ -21,7 +21,10 @@ only when `claim_ingest` finds none running or starting.
 
 Standard library only, and only modules that load in a few milliseconds: the scripts run as
 `python3 -S`, and the payload is parsed with the C scanner behind `json` because importing
-`json` itself pulls in `re` and `enum`, which would double the hook's start-up time.
+`json` itself pulls in `re` and `enum`, which would double the hook's start-up time. That
+scanner is private to CPython: whenever it is missing, fails or answers with anything but an
+object, the public `json` module reads the payload instead, so a change of interpreter
+costs speed, never the event.
 """
 
 import os
@@ -49,14 +52,9 @@ def plugin_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _scanner():
-    """A function from JSON text to its value."""
-    try:
-        import _json
-    except ImportError:  # not CPython: the slower public module does the same
-        import json
-
-        return lambda text: json.loads(text)
+def _fast_parse(text: str) -> object:
+    """The JSON value of `text` by CPython's private C scanner; any failure raises."""
+    import _json
 
     class _Context:
         strict = False
@@ -66,16 +64,20 @@ def _scanner():
         parse_int = int
         parse_constant = float
 
-    scan = _json.make_scanner(_Context())
+    start = len(text) - len(text.lstrip())
+    value, end = _json.make_scanner(_Context())(text, start)
+    if text[end:].strip():
+        raise ValueError("trailing data after the JSON value")
+    return value
 
-    def parse(text: str) -> object:
-        start = len(text) - len(text.lstrip())
-        value, end = scan(text, start)
-        if text[end:].strip():
-            raise ValueError("trailing data after the JSON value")
-        return value
 
-    return parse
+def _public_parse(text: str) -> object:
+    import json
+
+    try:
+        return json.loads(text, strict=False)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def parse_payload(raw: bytes) -> "dict[str, object]":
@@ -84,25 +86,37 @@ def parse_payload(raw: bytes) -> "dict[str, object]":
     if not text.strip():
         raise ValueError("empty payload")
     try:
-        value = _scanner()(text)
-    except StopIteration as exc:  # the C scanner's way of saying "no JSON value here"
-        raise ValueError(f"invalid JSON at character {exc.value}") from None
+        value = _fast_parse(text)
+    except Exception:  # a private API may fail in any way; the public module then decides
+        value = None
+    if not isinstance(value, dict):
+        # Also what tells a bad payload from a fast path gone wrong: the public parser says why.
+        value = _public_parse(text)
     if not isinstance(value, dict):
         raise ValueError(f"payload is a {type(value).__name__}, not an object")
     return value
 
 
+def _fast_quote(text: str) -> str:
+    import _json
+
+    quoted = _json.encode_basestring_ascii(text)
+    if not (isinstance(quoted, str) and quoted.isascii() and len(quoted) >= 2 and quoted[0] == quoted[-1] == '"'):
+        raise ValueError("unexpected answer from the C encoder")
+    return quoted
+
+
 def _quote(value: object) -> str:
+    """`value` as a JSON string in ASCII ("null" for None)."""
     if value is None:
         return "null"
+    text = str(value)
     try:
-        import _json
-
-        return str(_json.encode_basestring_ascii(str(value)))
-    except ImportError:
+        return _fast_quote(text)
+    except Exception:  # as in parse_payload: the public module takes over
         import json
 
-        return json.dumps(str(value))
+        return json.dumps(text)
 
 
 def spool_line(event: str, payload: "dict[str, object]", error: "str | None" = None) -> bytes:

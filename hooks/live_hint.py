@@ -2,8 +2,10 @@
 
 Claude Code runs it after a failed Bash call (a PostToolUse payload whose `tool_response`
 reports a non-zero exit code is read the same way). It reduces the error output to its
-family with `trajectory_miner.signatures` (pure `re`, imported from the plugin root), counts
-the family in a tiny per-session state file `<home>/live-hints/<session>.json`, and on the
+family with `trajectory_miner.analysis.signatures` (pure `re`, imported from the plugin root),
+reading the command from `tool_input` as ingest does, so the family is the one the store
+keeps. A family that says no more than "it failed" is left alone. It counts the family in a
+tiny per-session state file `<home>/live-hints/<session>.json`, and on the
 second sighting looks the family up in `<home>/hints.json` (written by
 `trajectory_miner.hints` after ingest, mining and index refreshes). A fix found is handed
 to Claude as `hookSpecificOutput.additionalContext` (under 600 characters), once per family
@@ -67,14 +69,23 @@ def enabled(home: str) -> bool:
     return value is not False
 
 
-def family_of(tool: str, text: str) -> str:
-    """The error family, computed exactly as the store computes it."""
+def command_of(payload: dict[str, object]) -> str:
+    """The shell command the failed call ran ('' for other tools)."""
+    tool_input = payload.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    return command if isinstance(command, str) else ""
+
+
+def family_of(tool: str, text: str, command: str = "") -> str:
+    """The error family (the specific signature), computed exactly as the store computes it;
+    '' when it says no more than that something failed."""
     root = _hookio.plugin_root()
     if root not in sys.path:
         sys.path.insert(0, root)
-    from trajectory_miner.signatures import error_signature, signature_family
+    from trajectory_miner.analysis.signatures import error_signature, is_generic, signature_family
 
-    return signature_family(error_signature(tool, text))
+    family = signature_family(error_signature(tool, text, command))
+    return "" if is_generic(family) else family
 
 
 def _read_json(path: str) -> dict[str, object] | None:
@@ -117,17 +128,70 @@ def _write_state(path: str, counts: dict[str, int], hinted: list[str]) -> None:
     os.replace(temporary, path)
 
 
-def _lookup(home: str, family: str) -> dict[str, object] | None:
+def _in_project(cwd: str, project: str) -> bool:
+    """True when `cwd` is the project folder or inside it (two projects may share a name)."""
+    cwd, project = cwd.rstrip("/"), project.rstrip("/")
+    return bool(cwd and project) and (cwd == project or cwd.startswith(project + "/"))
+
+
+def _sessions_here(hint: dict[str, object], cwd: str) -> int:
+    projects = hint.get("projects")
+    if not isinstance(projects, dict):
+        return 0
+    return sum(n for p, n in projects.items() if isinstance(n, int) and isinstance(p, str) and _in_project(cwd, p))
+
+
+def _total(hint: dict[str, object]) -> int:
+    sessions = hint.get("sessions")
+    return sessions if isinstance(sessions, int) else 0
+
+
+def _trusted(hint: object) -> bool:
+    """A fix from an approved skill, or one that got at least two sessions past the failure
+    (version 1 files may hold fixes from a single session, which could mislead)."""
+    if not isinstance(hint, dict) or not isinstance(hint.get("fix"), str) or not hint["fix"].strip():
+        return False
+    source, sessions = hint.get("source"), hint.get("sessions")
+    return (isinstance(source, str) and source.startswith("S-")) or (isinstance(sessions, int) and sessions >= 2)
+
+
+def _origin(hint: dict[str, object], here: int) -> str:
+    """Where a fix came from: its skill, or its sessions and whether they were in this project."""
+    source, total = str(hint.get("source", "")), _total(hint)
+    if source.startswith("S-"):
+        return f"skill {source[:12]}"
+    if not isinstance(hint.get("projects"), dict):
+        return f"{total} past sessions"
+    if here >= total:
+        return f"{total} sessions in this project"
+    if not here:
+        return f"{total} sessions in other projects"
+    return f"{total} sessions, {here} in this project"
+
+
+def _lookup(home: str, family: str, cwd: str = "") -> dict[str, object] | None:
+    """The fix to show for `family`: the one most of whose sessions were in the project at
+    `cwd` (the project's own fix before one from everywhere), else the first; None when the
+    file has no trusted fix for it."""
     hints = _read_json(os.path.join(home, HINTS_FILE)) or {}
     table = hints.get("hints")
-    hint = table.get(family) if isinstance(table, dict) else None
-    return hint if isinstance(hint, dict) and hint.get("fix") else None
+    entry = table.get(family) if isinstance(table, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    others = entry.get("others")
+    found = [h for h in [entry, *(others if isinstance(others, list) else [])] if _trusted(h)]
+    if not found:
+        return None
+    here = [_sessions_here(h, cwd) for h in found]
+    best = max(range(len(found)), key=lambda i: (here[i] / max(_total(found[i]), here[i], 1), here[i], -i))
+    return {**found[best], "origin": _origin(found[best], here[best])}
 
 
-def sighting(home: str, session_id: str, family: str) -> dict[str, object] | None:
+def sighting(home: str, session_id: str, family: str, cwd: str = "") -> dict[str, object] | None:
     """Count one more sighting of `family` in the session; the hint to show now, if any.
 
-    A hint is shown on the second sighting or later, once per family and session.
+    A hint is shown on the second sighting or later, once per family and session; the fix
+    from the project at `cwd` is preferred.
     """
     path = _state_path(home, session_id)
     state = _read_json(path)
@@ -143,7 +207,7 @@ def sighting(home: str, session_id: str, family: str) -> dict[str, object] | Non
     raw_hinted = state.get("hinted")
     hinted = [h for h in raw_hinted if isinstance(h, str)] if isinstance(raw_hinted, list) else []
     counts[family] = counts.get(family, 0) + 1
-    hint = _lookup(home, family) if counts[family] >= 2 and family not in hinted else None
+    hint = _lookup(home, family, cwd) if counts[family] >= 2 and family not in hinted else None
     if hint is not None:
         hinted.append(family)
     _write_state(path, counts, hinted)
@@ -153,10 +217,8 @@ def sighting(home: str, session_id: str, family: str) -> dict[str, object] | Non
 def context_text(family: str, hint: dict[str, object]) -> str:
     """The line Claude reads: the error, the fix, where it came from, where to ask for more."""
     fix = str(hint.get("fix", "")).strip()
-    source = str(hint.get("source", ""))[:13]
-    sessions = hint.get("sessions")
-    seen = f", seen in {sessions} past session(s)" if isinstance(sessions, int) and sessions > 1 else ""
-    head = f"trajectory-miner: this error came back ({family[:100]}). A past fix (from {source}{seen}): "
+    origin = str(hint.get("origin") or _origin(hint, 0))
+    head = f"trajectory-miner: this error came back ({family[:100]}). A past fix (from {origin}): "
     tail = " For what else was tried, call find_replay_for_stuck_step."
     room = MAX_CONTEXT - len(head) - len(tail)
     if len(fix) > room:
@@ -172,11 +234,13 @@ def hint_for(home: str, payload: dict[str, object]) -> str | None:
     hints_path = os.path.join(home, HINTS_FILE)
     if not os.path.exists(hints_path) or not enabled(home):
         return None
-    family = family_of(*failed)
+    family = family_of(*failed, command_of(payload))
     if not family:
         return None
-    session_id = payload.get("session_id")
-    hint = sighting(home, session_id if isinstance(session_id, str) else "", family)
+    session_id, cwd = payload.get("session_id"), payload.get("cwd")
+    hint = sighting(
+        home, session_id if isinstance(session_id, str) else "", family, cwd if isinstance(cwd, str) else ""
+    )
     return context_text(family, hint) if hint is not None else None
 
 

@@ -11,7 +11,8 @@ Run as a script (`python3 -S setup_env.py <plugin root> <plugin data> <digest>`)
 the work, detached from the session: under a non-blocking lock on `<plugin data>/setup.lock`
 it runs `python3 -m venv <plugin data>/venv`, installs a copy of the plugin root into it with
 pip, writes the marker, and starts the ingester so the events spooled meanwhile are stored.
-Its output goes to `<plugin data>/setup.log`. Standard library only.
+Its output goes to `<plugin data>/setup.log`. Whatever the umask it inherits, everything it
+makes is the user's alone: folders 0700, files 0600 (0700 when executable). Standard library only.
 """
 
 import os
@@ -107,6 +108,26 @@ def _install(root: str, plugin_data: str, log: object) -> str:
     return python
 
 
+def _make_private(folder: str) -> None:
+    """Take every group and other bit off `folder` and what it holds.
+
+    pip sets the modes of some files itself (libraries 0711 or 0644), whatever the umask; and
+    an environment an earlier version built may be open to others.
+    """
+    import stat
+
+    for parent, folders, files in os.walk(folder):
+        for name in folders + files:
+            path = os.path.join(parent, name)
+            try:
+                mode = os.lstat(path).st_mode
+                if not stat.S_ISLNK(mode) and mode & 0o077:
+                    os.chmod(path, stat.S_IMODE(mode) & 0o700)
+            except OSError:
+                continue
+    os.chmod(folder, 0o700)
+
+
 def _write_atomically(path: str, text: str) -> None:
     temporary = f"{path}.{os.getpid()}.tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
@@ -122,7 +143,11 @@ def main(argv: "list[str]") -> int:
     import _hookio
 
     root, plugin_data, digest = argv
+    # Inherited by venv and pip too: the environment, its packages and the log stay private.
+    os.umask(0o077)
     os.makedirs(plugin_data, mode=0o700, exist_ok=True)
+    with contextlib.suppress(OSError):  # a folder Claude Code made before us
+        os.chmod(plugin_data, 0o700)
     lock = os.open(os.path.join(plugin_data, "setup.lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -130,11 +155,15 @@ def main(argv: "list[str]") -> int:
         return 0
     if _read(os.path.join(plugin_data, MARKER)) == digest:
         return 0
-    with open(os.path.join(plugin_data, "setup.log"), "a", encoding="utf-8") as log:
+    log_fd = os.open(os.path.join(plugin_data, "setup.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with contextlib.suppress(OSError):  # a log left by an earlier version may be open to others
+        os.fchmod(log_fd, 0o600)
+    with open(log_fd, "a", encoding="utf-8") as log:
         log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} setting up {root}\n")
         log.flush()
         try:
             _install(root, plugin_data, log)
+            _make_private(os.path.join(plugin_data, "venv"))
         except Exception as exc:
             log.write(f"setup failed: {type(exc).__name__}: {exc}\n")
             _write_atomically(os.path.join(plugin_data, FAILED), digest)

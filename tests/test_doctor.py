@@ -282,3 +282,24 @@ def test_the_text_output_gives_one_line_per_problem_saying_what_to_do(
         f"  permissions: chmod -R go-rwx {stored.home}",
         f"  hook errors: read {stored.hook_errors}; once the cause is fixed, delete the log",
     ]
+
+
+def test_an_ingest_that_found_nothing_is_said_with_where_it_looked_not_to_be_run_again(
+    paths: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ensure_home(paths)
+    with open_store(paths.database):
+        pass  # a store that no ingest has run on yet
+    code, report = doctor_json(capsys)
+    assert code == 0
+    assert check(report, "ingest")["summary"] == "nothing ingested yet"
+    assert "trajectory-miner ingest" in check(report, "ingest")["fix"]
+
+    assert main(["ingest", "--quiet"]) == 0
+
+    code, report = doctor_json(capsys)
+    ingest = check(report, "ingest")
+    assert code == 0 and ingest["level"] == "note"
+    assert ingest["summary"].startswith("the last ingest (")
+    assert ingest["summary"].endswith(f" found no transcripts under {paths.projects}")
+    assert "trajectory-miner ingest" not in ingest["fix"]

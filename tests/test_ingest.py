@@ -147,8 +147,42 @@ def test_every_real_transcript_ingests_with_the_counts_of_an_independent_reader(
     with open_store(tmp_path / "m.duckdb", read_only=True) as store:
         stored = store.scalar("SELECT count(*) FROM steps")
         stored_errors = store.scalar("SELECT count(*) FROM steps WHERE is_error")
+        main_sessions = {r[0] for r in store.query("SELECT session_id FROM sessions WHERE NOT is_sidechain")}
     assert (stored, stored_errors) == (uses, errors)
     assert report.errors == []
+    named = _named_sessions(path)
+    if named:  # the file's name is a fallback only: no session is made of it
+        assert main_sessions <= named
+
+
+def _named_sessions(path: Path) -> set[str]:
+    named: set[str] = set()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("sessionId"), str) and entry["sessionId"]:
+            named.add(entry["sessionId"])
+    return named
+
+
+UNNAMED_SID = "66666666-aaaa-4bbb-8ccc-000000000006"
+
+
+@pytest.mark.parametrize("name", ["transcript.jsonl", "session.jsonl"])
+def test_a_file_not_named_after_its_session_ingests_as_that_session_alone(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "projects" / "-work-dice" / name
+    path.parent.mkdir(parents=True)
+    source = Path(__file__).parent / "fixtures" / "transcripts" / "project-unnamed-file" / "transcript.jsonl"
+    shutil.copyfile(source, path)
+    report = ingest(tmp_path / "m.duckdb", path)
+    assert report.sessions == 1
+    with open_store(tmp_path / "m.duckdb", read_only=True) as store:
+        assert store.query("SELECT session_id, title, project FROM sessions") == [
+            (UNNAMED_SID, "Dice page", "/work/dice")
+        ]
+        assert store.query("SELECT DISTINCT session_id FROM turns") == [(UNNAMED_SID,)]
 
 
 def test_parsing_in_worker_processes_stores_the_same_as_one_process(tmp_path: Path, every_entry_dir: Path) -> None:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from trajectory_miner import spool
 from trajectory_miner.config import ConfigError, load_config
 from trajectory_miner.forget import REWRITE_PENDING
-from trajectory_miner.ingest import file_key
+from trajectory_miner.ingest import LAST_INGEST_KEY, LastRun, file_key, last_run
 from trajectory_miner.migrations import MIGRATIONS, applied
 from trajectory_miner.paths import Paths
 from trajectory_miner.store import StoreBusy, StoreError, connect_with_retry
@@ -78,6 +78,7 @@ class Interpreters:
 class _StoreFacts:
     offsets: dict[str, int]
     last_ingest: datetime | None
+    last_run: LastRun | None = None
 
 
 def diagnose(
@@ -259,6 +260,7 @@ def _schema(con: Any, database: Path) -> tuple[Check, _StoreFacts | None]:
     turns = con.execute("SELECT count(*) FROM turns").fetchone()[0]
     offsets = {path: int(offset) for path, offset in con.execute("SELECT path, offset_bytes FROM files").fetchall()}
     last = con.execute("SELECT max(ingested_at) FROM files").fetchone()[0]
+    noted = con.execute("SELECT value FROM miner_state WHERE key = ?", [LAST_INGEST_KEY]).fetchone()
     details.update(sessions=sessions, turns=turns, bytes=database.stat().st_size)
     check = Check(
         name="store",
@@ -266,7 +268,7 @@ def _schema(con: Any, database: Path) -> tuple[Check, _StoreFacts | None]:
         summary=f"{sessions:,} sessions, {turns:,} turns; schema {version} (the latest)",
         details=details,
     )
-    return check, _StoreFacts(offsets=offsets, last_ingest=_aware(last))
+    return check, _StoreFacts(offsets=offsets, last_ingest=_aware(last), last_run=last_run(noted[0] if noted else None))
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -288,6 +290,17 @@ def check_last_ingest(facts: _StoreFacts | None, now: datetime) -> Check:
     """When a transcript was last read into the store."""
     if facts is None:
         return Check(name="ingest", level="note", summary="last ingest unknown (the store was not read)")
+    if facts.last_ingest is None and facts.last_run is not None and not facts.last_run.files:
+        # Running it again would find the same nothing: say where it looked instead.
+        run = facts.last_run
+        return Check(
+            name="ingest",
+            level="note",
+            summary=f"the last ingest ({_ago(run.at, now)}) found no transcripts under {', '.join(run.roots)}",
+            fix="sessions are read from there once Claude Code has written one; if your transcripts are "
+            "elsewhere, set CLAUDE_CONFIG_DIR to the folder that holds their projects/ folder",
+            details={"last_run": run.model_dump(mode="json")},
+        )
     if facts.last_ingest is None:
         return Check(
             name="ingest",

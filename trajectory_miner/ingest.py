@@ -4,6 +4,9 @@ Each transcript is read from the byte offset where the last read stopped, in bat
 whole lines; a batch's records, the new offset and the parser state are written in one
 transaction, so a crash at any point loses nothing and a re-read duplicates nothing. A file
 that shrank or whose first bytes changed (rotated, rewritten) is read again from the start.
+Lines that name no session belong to the session the file's other lines name; the file's own
+name is the session only when none does. Each run notes in `miner_state` when it ran, where it
+looked and how many files it found, so that an ingest that found nothing is told from none.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import BinaryIO
@@ -33,13 +37,16 @@ INGEST_MEMORY_LIMIT = "128MB"
 INGEST_CHECKPOINT_THRESHOLD = "256MB"
 _BATCH_LINES = 20_000
 _HEAD_BYTES = 4096
+LAST_INGEST_KEY = "ingest:last_run"
+"""The `miner_state` key of the last run's time, folders and file count (JSON)."""
 
 Progress = Callable[[int, int, str], None]
 
 
 class IngestReport(BaseModel):
-    """What one ingest run read and stored."""
+    """What one ingest run read and stored, and where it looked."""
 
+    roots: list[str] = Field(default_factory=list)
     files: int = 0
     files_changed: int = 0
     bytes: int = 0
@@ -106,7 +113,7 @@ def _path_text(name: str) -> str:
 
 
 def _default_session(path: Path) -> str:
-    """The session a file belongs to when its lines do not say: the file's own name."""
+    """The session a file belongs to when none of its lines names one: the file's own name."""
     if path.parent.name == "subagents":
         return _path_text(path.parent.parent.name)
     return _path_text(path.stem)
@@ -238,7 +245,7 @@ def _ingest(
     files: list[Path] = []
     for path in paths:
         files.extend(find_transcripts(path) if path.exists() else [])
-    report = IngestReport(files=len(files))
+    report = IngestReport(roots=[_path_text(str(p)) for p in paths], files=len(files))
     known = load_file_rows(store)
     writer = BatchWriter(store)
     pool_size = _pool_size(files, known, workers) if redact is None else 1
@@ -273,7 +280,34 @@ def _ingest(
     if writer.forgotten:
         report.session_ids = {sid for sid in report.session_ids if not is_forgotten(sid, writer.forgotten)}
     report.sessions = len(report.session_ids)
+    _note_run(store, report)
     return report
+
+
+class LastRun(BaseModel):
+    """When an ingest last ran, where it looked and how many transcripts it found there."""
+
+    at: datetime
+    roots: list[str]
+    files: int
+
+
+def _note_run(store: Store, report: IngestReport) -> None:
+    run = LastRun(at=datetime.now(UTC), roots=report.roots, files=report.files)
+    store.con.execute(
+        "INSERT INTO miner_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [LAST_INGEST_KEY, run.model_dump_json()],
+    )
+
+
+def last_run(value: str | None) -> LastRun | None:
+    """The last run as `miner_state` holds it (None when none was noted or it cannot be read)."""
+    if not value:
+        return None
+    try:
+        return LastRun.model_validate_json(value)
+    except ValueError:
+        return None
 
 
 _PARALLEL_MIN_BYTES = 48 * 1024 * 1024

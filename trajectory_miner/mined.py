@@ -54,6 +54,8 @@ class Pattern(BaseModel):
     root_cause_cluster: str = ""
     affected_targets: list[str] = Field(default_factory=list)
     example_sessions: list[str] = Field(default_factory=list)
+    # For a behaviour: sessions that met the same situation and did otherwise.
+    contrast_sessions: list[str] = Field(default_factory=list)
     severity: Severity = "low"
     suggested_fix_type: FixType = "skill_update"
     lift: float | None = None
@@ -88,6 +90,9 @@ class Skill(BaseModel):
     name: str = ""
     description: str
     trigger: str
+    # Why the procedure works (the cause, from what the fixes changed) and the kind of fix.
+    why: str = ""
+    fix_kind: str = ""
     steps: list[str] = Field(default_factory=list)
     tools_used: list[str] = Field(default_factory=list)
     context_requirements: list[str] = Field(default_factory=list)
@@ -110,6 +115,8 @@ class Replay(BaseModel):
     cluster_key: str
     stuck_session: str
     stuck_at: StepRef
+    # The stuck step in words: what ran, how it failed, how often.
+    stuck_step: str = ""
     stuck_reason: str = ""
     signature: str = ""
     successful_pattern: str = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -89,20 +89,50 @@ def list_sessions(
 
 
 def session_ids(
-    store: Store, *, project: str | None = None, since: datetime | None = None, include_sidechains: bool = False
+    store: Store,
+    *,
+    project: str | None = None,
+    since: datetime | None = None,
+    include_sidechains: bool = False,
+    with_turns: bool = False,
 ) -> list[str]:
-    """Ids of the sessions that match, oldest first."""
+    """Ids of the sessions that match, oldest first; with `with_turns`, only those with a turn."""
     where, params = _filters(project, since, include_sidechains)
+    if with_turns:
+        having = "EXISTS (SELECT 1 FROM turns t WHERE t.session_id = s.session_id)"
+        where = f"{where} AND {having}" if where else f" WHERE {having}"
     rows = store.query(f"SELECT s.session_id FROM sessions s{where} ORDER BY s.started_at NULLS FIRST", params)
     return [r[0] for r in rows]
 
 
-def resolve_session_id(store: Store, prefix: str) -> str | None:
-    """The full id of a session named by its id or an unambiguous prefix of it.
+def short_id(session_id: str) -> str:
+    """The id as listings show it: a main session's first 13 characters; for a sidechain,
+    the start of its parent's id and of its own name (`1a2b3c4d/agent-a1b2c3d`)."""
+    parent, _, own = session_id.partition("/")
+    return f"{parent[:8]}/{own[:13]}" if own else session_id[:13]
 
-    A prefix that matches a session and its own subagent sidechains names the session.
+
+def short_ids(ids: Sequence[str]) -> dict[str, str]:
+    """The short id of each of `ids`, or the whole id where the short one would not tell two apart."""
+    short = {sid: short_id(sid) for sid in ids}
+    seen = Counter(short.values())
+    return {sid: text if seen[text] == 1 else sid for sid, text in short.items()}
+
+
+def resolve_session_id(store: Store, prefix: str) -> str | None:
+    """The full id of a session named by its id, an unambiguous prefix of it, or its short id.
+
+    A prefix that matches a session and its own subagent sidechains names the session; a
+    sidechain is also named by prefixes of its parent's id and of its own name, `/` between.
     """
     rows = store.query("SELECT session_id FROM sessions WHERE starts_with(session_id, ?) LIMIT 50", [prefix])
+    if not rows and "/" in prefix:
+        parent, _, own = prefix.partition("/")
+        rows = store.query(
+            "SELECT session_id FROM sessions WHERE is_sidechain AND starts_with(split_part(session_id, '/', 1), ?) "
+            "AND starts_with(split_part(session_id, '/', 2), ?) LIMIT 50",
+            [parent, own],
+        )
     ids: list[str] = [r[0] for r in rows]
     if prefix in ids:
         return prefix

@@ -20,6 +20,7 @@ import duckdb
 import orjson
 
 from trajectory_miner.migrations import migrate, pending
+from trajectory_miner.signature_upgrade import refresh_signatures
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 
@@ -103,6 +104,7 @@ def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -
             with suppress(OSError):
                 rows_file(path).unlink(missing_ok=True)
             migrate(con)
+            refresh_signatures(con)
         elif pending(con):
             raise StoreError(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once")
         yield Store(con=con, path=path, read_only=read_only)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from trajectory_miner import textcap
 from trajectory_miner.model import Event, EventKind, Step, TokenUsage, Turn, TurnKind
-from trajectory_miner.signatures import error_signature, exit_code
+from trajectory_miner.analysis.signatures import error_signature, exit_code
 
 Redact = Callable[[str], str]
 
@@ -94,9 +94,16 @@ class Cursor(BaseModel):
 
 
 class ParseState(BaseModel):
-    """Parser state of one transcript file, stored with its byte offset."""
+    """Parser state of one transcript file, stored with its byte offset.
+
+    `default_session` is the file's session when no line names one (its name, from ingest);
+    `file_session` is the first session a line of the file named. A title read before any
+    line named a session waits, already redacted, in `pending_title`.
+    """
 
     default_session: str = ""
+    file_session: str = ""
+    pending_title: str = ""
     cursors: dict[str, Cursor] = Field(default_factory=dict)
 
 
@@ -209,14 +216,32 @@ class TranscriptParser:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def _session_of(self, entry: dict[str, Any]) -> str:
-        sid = _str(entry.get("sessionId")) or self.state.default_session
-        if not self.state.default_session and sid:
-            self.state.default_session = sid
+    def _session_of(self, entry: dict[str, Any], *, trajectory: bool = True) -> str:
+        """The session an entry belongs to, or "" when the file has not said yet.
+
+        An entry that names no session belongs to the one the file's other lines name. Until
+        a line has named one, a trajectory entry falls back to the file's own name, and
+        metadata is passed over: it would make a session of the file's name with no turns.
+        """
+        sid = _str(entry.get("sessionId")) or self.state.file_session
+        if not sid and trajectory:
+            sid = self.state.default_session
+        if not sid:
+            return ""
+        self._settle(sid)
         if entry.get("isSidechain") is True:
             agent = _str(entry.get("agentId"))
             return f"{sid}/agent-{agent}" if agent else f"{sid}/sidechain"
         return sid
+
+    def _settle(self, sid: str) -> None:
+        """Take `sid` as the file's session if none is yet, and give it the title that waited."""
+        if self.state.file_session:
+            return
+        self.state.file_session = sid
+        if self.state.pending_title:
+            self._set_title(sid, self.state.pending_title)
+            self.state.pending_title = ""
 
     def _facts(self, sid: str, entry: dict[str, Any]) -> SessionFacts:
         facts = self.batch.sessions.get(sid)
@@ -273,7 +298,7 @@ class TranscriptParser:
         elif kind in ("summary", "ai-title", "custom-title"):
             self._title(entry)
         elif isinstance(kind, str) and kind in KNOWN_METADATA_TYPES:
-            sid = self._session_of(entry)
+            sid = self._session_of(entry, trajectory=False)
             if sid and kind != "queue-operation":
                 self._facts(sid, entry)
         else:
@@ -281,11 +306,21 @@ class TranscriptParser:
 
     def _title(self, entry: dict[str, Any]) -> None:
         title = _str(entry.get("aiTitle")) or _str(entry.get("customTitle")) or _str(entry.get("summary"))
-        sid = _str(entry.get("sessionId")) or self.state.default_session
-        if title and sid:
-            facts = self.batch.sessions.get(sid) or SessionFacts(session_id=sid, transcript_path=self.path)
-            facts.title = textcap.clip(title, 200, self.redact)
-            self.batch.sessions[sid] = facts
+        if not title:
+            return
+        clipped = textcap.clip(title, 200, self.redact)
+        sid = _str(entry.get("sessionId")) or self.state.file_session
+        if not sid:
+            # Older files open with a summary naming no session: it waits for the first line that does.
+            self.state.pending_title = clipped
+            return
+        self._settle(sid)
+        self._set_title(sid, clipped)
+
+    def _set_title(self, sid: str, title: str) -> None:
+        facts = self.batch.sessions.get(sid) or SessionFacts(session_id=sid, transcript_path=self.path)
+        facts.title = title
+        self.batch.sessions[sid] = facts
 
     # -- user entries ----------------------------------------------------------------------
 
@@ -397,7 +432,7 @@ class TranscriptParser:
         step.ended_at = _timestamp(entry)
         step.exit_code = exit_code(raw) if is_error else 0 if step.tool_name == "Bash" else None
         if is_error:
-            step.error_signature = self.redact(error_signature(step.tool_name, raw))
+            step.error_signature = self.redact(error_signature(step.tool_name, raw, _str(step.input.get("command"))))
         if isinstance(structured, dict):
             self._structured_result(step, structured)
         if step.duration_ms is None and step.started_at and step.ended_at:

@@ -20,7 +20,7 @@ from trajectory_miner.export import dataset_schema, export_dataset
 from trajectory_miner.export.render import SYSTEM_PROMPT, VALUE_CHARS, action_text
 from trajectory_miner.model import Step
 from trajectory_miner.sessions import load_session
-from trajectory_miner.signatures import signature_family
+from trajectory_miner.analysis.signatures import signature_family
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

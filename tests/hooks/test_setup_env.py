@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -122,23 +123,39 @@ def test_a_running_setup_is_not_started_twice(plugin_root: Path, tmp_path: Path)
     assert sorted(path.name for path in data.iterdir()) == ["setup.lock"]
 
 
+def _open_to_others(folder: Path) -> list[str]:
+    """Paths under `folder` (itself included) that anyone but the owner may read, write or enter."""
+    found = [folder, *folder.rglob("*")]
+    return [str(p) for p in found if not p.is_symlink() and stat.S_IMODE(p.lstat().st_mode) & 0o077]
+
+
 @pytest.mark.slow
 def test_session_start_builds_the_environment_in_the_background_once(
     hook_env: dict[str, str], isolated_home: Path, tmp_path: Path
 ) -> None:
     data = tmp_path / "plugin-data"
+    data.mkdir(mode=0o755)  # as Claude Code may have made it, open to others
+    data.chmod(0o755)
     hook_env["CLAUDE_PLUGIN_DATA"] = str(data)
     hook_env["CLAUDE_PLUGIN_ROOT"] = str(REPO)
     hook_env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
     body = payload("SessionStart", SESSION, tmp_path / "t.jsonl", "/")
 
     started = time.monotonic()
-    first = run_hook("SessionStart", body, hook_env)
+    umask = os.umask(0o002)  # a lax umask, inherited by the hook and the setup it starts
+    try:
+        first = run_hook("SessionStart", body, hook_env)
+    finally:
+        os.umask(umask)
     assert time.monotonic() - started < 10  # the session never waits for pip
     assert first.returncode == 0 and first.stdout == b""
 
     marker = data / "env.marker"
     assert wait_until(marker.exists, timeout=600), (data / "setup.log").read_text(encoding="utf-8")
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "venv").stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "setup.log").stat().st_mode) == 0o600
+    assert _open_to_others(data) == []
     python = data / "venv" / "bin" / "python"
     probe = subprocess.run(
         [str(python), "-I", "-c", "import trajectory_miner, mcp_server; print(trajectory_miner.__file__)"],

@@ -28,7 +28,7 @@ def test_mine_writes_the_json_report_and_its_markdown_to_the_reports_folder(
     (report,) = (isolated_home / "reports").glob("mining-*.json")
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["sessions"] == len(ALL)
-    assert any("jest: not found" in p["root_cause_cluster"] for p in data["patterns"])
+    assert any("jest: command not found" in p["root_cause_cluster"] for p in data["patterns"])
     markdown = report.with_suffix(".md").read_text(encoding="utf-8")
     assert markdown.startswith("# Mining report")
     assert str(report) in out and f"mined {len(ALL)} sessions" in out

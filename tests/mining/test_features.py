@@ -3,10 +3,10 @@ from datetime import UTC, datetime
 
 import orjson
 
+from trajectory_miner.analysis.signatures import error_signature
 from trajectory_miner.mining.features import SessionFeatures, extract
 from trajectory_miner.mining.kinds import canonical_family
 from trajectory_miner.mining.loader import EventRow, SessionRows, StepRow, TurnRow
-from trajectory_miner.signatures import error_signature
 
 CWD = "/home/dev/shop"
 MODULE_ERROR = "Exit code 1\nTraceback (most recent call last):\nModuleNotFoundError: No module named 'helpers'"
@@ -64,7 +64,7 @@ def test_the_steps_between_a_failure_and_the_same_action_passing_are_its_fix() -
     s.edit("helpers/__init__.py")
     s.bash("/opt/venv/bin/python -m scripts.report_sales", "Total: $530.49")
     (fix,) = s.features().fixes
-    assert fix.family == "ModuleNotFoundError: No module named <q>"
+    assert fix.family == "ModuleNotFoundError: No module named 'helpers'"
     assert (fix.fail_step, fix.pass_step) == (0, 3)
     assert fix.steps == ["Read <file>.py", "Edit __init__.py", "Run `python -m <module>`"]
     assert fix.fail_action == "python <file>.py" and fix.fail_head == "python"
@@ -146,15 +146,17 @@ def test_a_turn_without_failures_yields_a_procedure_for_its_kind_of_request() ->
 
 
 def test_generic_key_lines_are_told_apart_by_the_command_that_failed() -> None:
-    assert canonical_family("Bash|exit1|FAIL", "go test") == "FAIL @ go test"
-    assert canonical_family("Bash|exit2|E   ModuleNotFoundError: No module named <q>", "python -m pytest") == (
-        "ModuleNotFoundError: No module named <q>"
+    assert canonical_family(error_signature("Bash", "Exit code 1\nFAIL", "DEBUG=1 go test ./...")) == "FAIL @ go"
+    assert canonical_family("Bash|exit1|FAIL") == "FAIL @ Bash"
+    module = "Exit code 2\nE   ModuleNotFoundError: No module named 'helpers'"
+    assert canonical_family(error_signature("Bash", module, "python -m pytest")) == (
+        "ModuleNotFoundError: No module named 'helpers'"
     )
-    assert canonical_family("Bash|exit127|<path>: line <n>: poetry: command not found", "poetry") == (
-        "<cmd>: command not found"
-    )
-    for line in ("FAILED <file>::<test> - AssertionError: assert <n> == <n>", "<file>:<n>: AssertionError"):
-        assert canonical_family(f"Bash|exit1|{line}", "python -m pytest") == "AssertionError @ python -m pytest"
+    missing = "Exit code 127\n/bin/bash: line 1: poetry: command not found"
+    assert canonical_family(error_signature("Bash", missing, "poetry install")) == "poetry: command not found"
+    for line in ("FAILED tests/test_a.py::test_b - AssertionError: assert 1 == 2", "tests/test_a.py:9: AssertionError"):
+        signature = error_signature("Bash", f"Exit code 1\n{line}", "git stash && python -m pytest")
+        assert canonical_family(signature) == "AssertionError @ pytest"
 
 
 def test_features_survive_a_round_trip_through_json() -> None:

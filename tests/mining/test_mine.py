@@ -11,7 +11,7 @@ from trajectory_miner.mining.questions import QUESTIONS
 from trajectory_miner.mining.report import MiningReport
 from trajectory_miner.scorecard import save_scorecards
 
-JEST = "sh: <n>: jest: not found"
+JEST = "jest: command not found"
 
 
 def planted(report: MiningReport) -> list:  # type: ignore[type-arg]

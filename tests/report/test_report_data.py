@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.report.corpus import FIXTURES, A, B, C, D
+from tests.report.corpus import FIXTURES, A, B, C, D, card
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.report import data as report_data
 from trajectory_miner.report.data import ReportData, gather
+from trajectory_miner.scorecard import save_scorecards
+from trajectory_miner.scoring import rescore_sessions, stale_session_ids
 from trajectory_miner.sessions import resolve_session_id
 from trajectory_miner.store import open_store
 
@@ -155,3 +158,35 @@ def test_a_store_without_sessions_gives_zeros_and_no_weeks(tmp_path: Path) -> No
     found = gathered(database)
     assert found.headline.sessions == 0 and found.headline.success_rate is None
     assert found.weeks == [] and found.patterns == [] and found.recent_sessions == []
+
+
+def _metadata_only_session(projects: Path, session_id: str) -> Path:
+    """A transcript whose lines name a session but hold no request: a session with no turns."""
+    path = projects / "-work-alpha" / f"{session_id}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        {"type": "queue-operation", "operation": "dequeue", "timestamp": "2026-10-06T09:00:00.000Z"},
+        {"type": "permission-mode", "permissionMode": "default"},
+        {"type": "attachment", "cwd": "/work/alpha", "timestamp": "2026-10-06T09:00:01.000Z"},
+    ]
+    path.write_text("".join(json.dumps({**line, "sessionId": session_id}) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_a_session_with_no_turns_gets_no_card_and_is_out_of_every_figure(small_store: Path, tmp_path: Path) -> None:
+    before = gathered(small_store)
+    empty = "eeeeeeee-0000-4000-8000-00000000000e"
+    with open_store(small_store) as store:
+        ingest_paths(store, [_metadata_only_session(tmp_path / "more", empty)], Config())
+        assert store.scalar("SELECT count(*) FROM turns WHERE session_id = ?", [empty]) == 0
+        # A card an earlier version gave it (0.89, outcome unknown) is taken away by the next scoring.
+        save_scorecards(store, [card(empty, "unknown", 0.89, 1.0)])
+        assert empty in stale_session_ids(store)
+        rescore_sessions(store, [empty])
+        assert store.scalar("SELECT count(*) FROM scores WHERE session_id = ?", [empty]) == 0
+        assert empty not in stale_session_ids(store)
+    after = gathered(small_store)
+    assert after.headline == before.headline
+    assert after.outcome_totals == before.outcome_totals
+    assert after.weeks == before.weeks
+    assert empty not in {r.session_id for r in after.recent_sessions}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from trajectory_miner.analysis.signatures import error_signature
 from trajectory_miner.retrieval.episodes import StepRow, extract, fix_step, program
-from trajectory_miner.signatures import error_signature
 
 MODULE = "Exit code 1\nModuleNotFoundError: No module named 'helpers'"
 
@@ -54,7 +54,7 @@ def test_a_session_that_ends_on_the_error_got_nowhere_and_keeps_what_it_tried() 
         step(2, "python scripts/report.py", error=MODULE),
     ]
     episodes = {e.family: e for e in extract("s1", steps)}
-    module = episodes["ModuleNotFoundError: No module named <q>"]
+    module = episodes["ModuleNotFoundError: No module named 'helpers'"]
     assert module.resolution == "no"
     assert module.attempts == 2
     assert module.worked_next == ()
@@ -100,13 +100,13 @@ def test_each_error_family_of_a_session_is_its_own_episode_with_its_commands() -
     ]
     episodes = {e.family: e for e in extract("s1", steps)}
     assert len(episodes) == 2
-    module = episodes["ModuleNotFoundError: No module named <q>"]
+    module = episodes["ModuleNotFoundError: No module named 'helpers'"]
     assert module.resolution == "verified"
     assert module.commands == frozenset({"python", "report.py"})
 
 
 def test_the_program_of_a_command_skips_directory_changes_and_variables() -> None:
-    assert program("cd scripts && PYTHONPATH=.. /usr/bin/python3 report.py") == "python3"
+    assert program("cd scripts && PYTHONPATH=.. /usr/bin/python3 report.py") == "python"
     assert program("npm test") == "npm"
     assert program("cd /tmp") == ""
 

@@ -81,6 +81,26 @@ def test_sessions_are_found_by_their_words_and_filtered_by_project(planted_index
     assert all(line.project == "web" for line in web.sessions)
 
 
+def test_a_session_search_that_nothing_stored_resembles_lists_nothing_and_says_what_was_searched(
+    planted_index: MemoryIndex,
+) -> None:
+    unseen = search_sessions(planted_index, "rust borrow checker", None, None, 10, 1500)
+    assert unseen.sessions == []
+    assert unseen.note.startswith("nothing similar in the history")
+    assert "rust, borrow, checker" in unseen.note
+    # A word most sessions hold does not make a session like a question about something else.
+    common = search_sessions(planted_index, "helpers terraform state lock", None, None, 10, 1500)
+    assert common.sessions == []
+    assert "terraform" in common.note
+    assert search_sessions(planted_index, "helpers", None, None, 10, 1500).sessions
+
+
+def test_a_session_search_says_when_only_its_filters_left_nothing(planted_index: MemoryIndex) -> None:
+    found = search_sessions(planted_index, "npm start", "app", None, 10, 1500)
+    assert found.sessions == []
+    assert found.note == "no session of project app holds these words (2 other session(s) do)"
+
+
 def test_a_session_search_asks_for_valid_filters(planted_index: MemoryIndex) -> None:
     with pytest.raises(BadRequest, match="outcome must be one of"):
         search_sessions(planted_index, "x", None, "won", 10, 1500)
@@ -131,7 +151,7 @@ def test_a_session_in_brief_has_its_headline_and_errors(planted: Path) -> None:
     assert detail.id == STUCK_SESSIONS[0]
     assert detail.first_prompt == "Export job 0"
     assert detail.tool_errors == 4
-    assert detail.error_signatures[0] == "ModuleNotFoundError: No module named <q> ×3"
+    assert detail.error_signatures[0] == "ModuleNotFoundError: No module named 'helpers' ×3"
     assert detail.step_lines == []
 
 

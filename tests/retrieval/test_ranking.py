@@ -12,6 +12,7 @@ from retrieval.builders import (
     PORT_FIXED,
     START,
     STUCK_SESSIONS,
+    Call,
     fixed_module_session,
     ingest,
     module_error,
@@ -52,13 +53,13 @@ def test_the_fix_from_sessions_that_got_past_the_error_ranks_first_and_stuck_one
     assert any("python -m scripts." in line for line in top.worked_next)
     assert not set(STUCK_SESSIONS) & {s for hit in answer.hits for s in hit.session_ids}
     assert any("pip install helpers" in line and "3 stuck sessions" in line for line in answer.dead_ends)
-    assert answer.error_signature == "Bash|error|ModuleNotFoundError: No module named <q>"
+    assert answer.error_signature == "Bash|error|ModuleNotFoundError: No module named 'helpers'"
 
 
 def test_each_hit_says_why_it_ranked(planted_index: MemoryIndex) -> None:
     top = find_replays(planted_index, module_query()).hits[0]
     reasons = " | ".join(top.reasons)
-    assert "same error signature: ModuleNotFoundError: No module named <q>" in reasons
+    assert "same error signature: ModuleNotFoundError: No module named 'helpers'" in reasons
     assert "got past it" in reasons
     assert "the same fix got past it in 2 sessions" in reasons
     assert set(top.session_ids) == set(FIXED_SESSIONS)
@@ -85,10 +86,72 @@ def test_a_description_without_error_text_still_finds_the_fix_by_its_words(
     assert answer.error_signature is None
 
 
-def test_an_unrelated_description_finds_nothing_and_says_so(planted_index: MemoryIndex) -> None:
+def test_an_unrelated_description_finds_nothing_and_says_what_was_searched(planted_index: MemoryIndex) -> None:
     answer = find_replays(planted_index, StuckQuery(description="kubernetes helm chart rollback"))
     assert answer.hits == []
-    assert "nothing stored" in answer.note
+    assert answer.note.startswith("nothing similar in the history")
+    assert all(word in answer.note for word in ("kubernetes", "helm", "chart", "rollback"))
+
+
+def test_a_failure_the_history_never_met_gets_no_hit_though_some_words_are_shared(
+    planted_index: MemoryIndex,
+) -> None:
+    borrow = StuckQuery(
+        description="cargo build fails: the borrow checker rejects the loop",
+        error_text="error[E0502]: cannot borrow `items` as mutable because it is also borrowed as immutable\n"
+        " --> src/main.rs:14:9",
+        recent_commands=["cargo build"],
+    )
+    answer = find_replays(planted_index, borrow)
+    assert answer.hits == []
+    assert answer.dead_ends == []
+    assert "nothing similar in the history" in answer.note
+    assert "no stored failure has the error signature" in answer.note and "cannot borrow" in answer.note
+    assert "borrow" in answer.note.split("words searched", 1)[1]
+
+
+def test_a_bare_exit_code_is_no_signature_match(isolated_home: Path) -> None:
+    projects = isolated_home / "t"
+    for number in range(2):
+        calls = [Call("make check", "", error=True), Call("make check", "all good")]
+        write_session(projects, f"c{number}000000-0000-4000-8000-000000000001", "check", calls, start=START)
+    database = isolated_home / "m.duckdb"
+    ingest(database, projects)
+    query = StuckQuery(description="the script stopped", error_text="Exit code 3", recent_commands=['bash -c "exit 3"'])
+    answer = find_replays(index_of(database), query)
+    assert answer.hits == []
+    assert "says only that the command failed" in answer.note
+
+
+def test_a_close_signature_of_the_same_family_matches_and_one_of_another_family_does_not(
+    planted_index: MemoryIndex,
+) -> None:
+    nested = module_query(error_text=module_error("export_9").replace("'helpers'", "'helpers.fmt'"))
+    reasons = find_replays(planted_index, nested).hits[0].reasons
+    assert reasons[0].startswith("similar error signature (")
+    # As alike in text, but a TypeError is not the network error the store got past.
+    other = StuckQuery(
+        description="npm start fails",
+        error_text="TypeError: listen EADDRINUSE: address already in use :::4000",
+        recent_commands=["npm start"],
+    )
+    hits = find_replays(planted_index, other).hits
+    assert hits and hits[0].session_ids == [PORT_FIXED]
+    assert not any("signature" in reason for reason in hits[0].reasons)
+    assert any(reason.startswith("text match (") for reason in hits[0].reasons)
+
+
+def test_text_matches_are_judged_against_the_store_never_against_the_best_hit(planted_index: MemoryIndex) -> None:
+    def text_share(description: str) -> int:
+        hit = find_replays(planted_index, StuckQuery(description=description)).hits[0]
+        assert hit.session_ids == [PORT_FIXED]
+        (reason,) = [r for r in hit.reasons if r.startswith("text match (")]
+        assert "of the best" not in reason
+        return int(reason.removeprefix("text match (").split("%", 1)[0])
+
+    plain = text_share("EADDRINUSE address already in use on npm start")
+    # Words the store never saw make the same best hit a weaker match.
+    assert text_share("EADDRINUSE address already in use on npm start in the staging container") < plain
 
 
 def test_the_same_project_breaks_a_tie_between_equal_fixes(isolated_home: Path) -> None:
@@ -145,7 +208,7 @@ def test_harmful_feedback_sinks_a_fix_below_an_equal_one_and_helpful_feedback_is
 
 
 def test_mined_replays_and_approved_skills_are_hits_and_candidate_skills_are_not(planted: Path) -> None:
-    signature = "Bash|exit1|ModuleNotFoundError: No module named <q>"
+    signature = "Bash|exit1|ModuleNotFoundError: No module named 'helpers'"
     replay = Replay(
         id="R-001",
         cluster_key="module",
@@ -217,7 +280,7 @@ def test_newer_sessions_rank_above_older_equal_ones(isolated_home: Path) -> None
         projects,
         "9e300000-0000-4000-8000-000000000001",
         "run",
-        [*fixed_module_session("a")[:1], *fixed_module_session("b")[1:]],
+        fixed_module_session("b"),
         start=START + timedelta(days=90),
     )
     database = isolated_home / "m.duckdb"

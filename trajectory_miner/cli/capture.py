@@ -20,7 +20,7 @@ from trajectory_miner.cli.output import (
 )
 from trajectory_miner.ingest import IngestReport, ingest_paths
 from trajectory_miner.model import Session
-from trajectory_miner.sessions import list_sessions, load_session, resolve_session_id
+from trajectory_miner.sessions import SessionSummary, list_sessions, load_session, resolve_session_id, short_ids
 from trajectory_miner.store import StoreMissing
 
 
@@ -102,6 +102,9 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def print_ingest_summary(report: IngestReport) -> None:
+    if not report.files:
+        print(f"no transcripts under {', '.join(report.roots)}")
+        return
     print(
         f"{report.files} files ({report.files_changed} with new lines, {report.bytes / 1e6:.1f} MB): "
         f"{report.sessions} sessions, {report.turns} turns, {report.steps} steps, "
@@ -130,25 +133,36 @@ def run_sessions(args: argparse.Namespace) -> int:
     if not rows:
         print("no sessions yet: run `trajectory-miner ingest`")
         return 0
-    print_table(
-        ["session", "project", "started", "ended", "model", "turns", "steps", "errors", "outcome", "score"],
+    shown = short_ids([r.session_id for r in rows])
+    headers = ["session", "project", "started", "ended", "model", "turns", "steps", "errors", "outcome", "score"]
+    table = [
         [
-            (
-                r.session_id[:13],
-                _short_project(r.project),
-                r.started_at,
-                r.ended_at,
-                r.model,
-                r.turns,
-                r.steps,
-                r.tool_errors,
-                extra.get(r.session_id, {}).get("outcome", "-"),
-                _score_text(extra.get(r.session_id, {}).get("overall")),
-            )
-            for r in rows
-        ],
-    )
+            shown[r.session_id],
+            _short_project(r.project),
+            r.started_at,
+            r.ended_at,
+            r.model,
+            r.turns,
+            r.steps,
+            r.tool_errors,
+            extra.get(r.session_id, {}).get("outcome", "-"),
+            _score_text(extra.get(r.session_id, {}).get("overall")),
+        ]
+        for r in rows
+    ]
+    if args.all:
+        headers.insert(1, "kind")
+        for row, summary in zip(table, rows, strict=True):
+            row.insert(1, _kind(summary))
+    print_table(headers, table)
     return 0
+
+
+def _kind(summary: SessionSummary) -> str:
+    """Main session, subagent run, or another sidechain."""
+    if not summary.is_sidechain:
+        return "main"
+    return "subagent" if summary.session_id.partition("/")[2].startswith("agent-") else "sidechain"
 
 
 def _score_text(overall: float | None) -> str:

@@ -50,6 +50,9 @@ def run_score(args: argparse.Namespace) -> int:
         session = load_session(store, sid)
         if session is None:
             raise CommandError(f"no session {sid}", 2)
+        if not session.turns:
+            print("null" if args.json else f"session {sid} has no turns: there is nothing to score")
+            return 0
         # Scored afresh: the rules are cheap and deterministic, so the card is never stale.
         skills = [s for s in load_skills(store) if s.status in ACTIVE_STATUSES]
         card = score_session(session, latest_feedback(store, [sid]).get(sid), skills)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from trajectory_miner.collector import collector_paused
 from trajectory_miner.mined import Pattern, Skill
 from trajectory_miner.mining import cache, patterns, persist, questions, replays, skills
-from trajectory_miner.mining.features import SessionFeatures
+from trajectory_miner.mining.features import Fix, SessionFeatures
 from trajectory_miner.mining.outcomes import collapsed_turns, load_scores
 from trajectory_miner.mining.report import MiningReport, OpenQuestion, render_markdown
 from trajectory_miner.sessions import session_ids
@@ -28,13 +28,13 @@ __all__ = ["MiningReport", "mine", "render_markdown"]
 Progress = Callable[[int, int, str], None]
 
 
-def _fixed_sessions(features: list[SessionFeatures], family_key: dict[str, str]) -> dict[str, int]:
-    """Per cluster key, how many sessions got past the failure."""
-    sessions: dict[str, set[str]] = defaultdict(set)
+def _fixes(features: list[SessionFeatures], family_key: dict[str, str]) -> dict[str, list[tuple[str, Fix]]]:
+    """Per cluster key, the fixes that got past the failure, with their sessions."""
+    found: dict[str, list[tuple[str, Fix]]] = defaultdict(list)
     for sf in features:
         for fix in sf.fixes:
-            sessions[family_key.get(fix.family, "sig:" + fix.family)].add(sf.session_id)
-    return {key: len(ids) for key, ids in sessions.items()}
+            found[family_key.get(fix.family, "sig:" + fix.family)].append((sf.session_id, fix))
+    return dict(found)
 
 
 def _ask(
@@ -81,17 +81,19 @@ def mine(
 
 def _mine(store: Store, since: datetime | None, project: str | None, progress: Progress | None) -> MiningReport:
     began = time.monotonic()
-    ids = session_ids(store, project=project, since=since)
+    ids = session_ids(store, project=project, since=since, with_turns=True)
     features, fresh = cache.collect(store, ids, progress)
     scores = load_scores(store, ids)
     population = patterns.Population({sf.session_id: sf for sf in features}, scores)
     clusters, family_key = patterns.cluster_failures(features)
     book = persist.IdBook(store)
     existing = persist.existing_skills(store)
-    fix_skills = skills.fix_skills(features, population, family_key, book.id_for, existing)
+    spread = {c.key: len(c.sessions()) for c in clusters if not c.behaviour}
+    fix_skills = skills.fix_skills(features, population, family_key, spread, book.id_for, existing)
     all_skills = fix_skills + skills.workflow_skills(features, population, book.id_for, existing)
-    fixed = _fixed_sessions(features, family_key)
-    found, incidents = patterns.build(clusters, population, fixed, book.id_for)
+    fixes = _fixes(features, family_key)
+    fixed = {key: len({sid for sid, _ in items}) for key, items in fixes.items()}
+    found, incidents = patterns.build(clusters, population, fixes, book.id_for)
     still_open = _ask(found, clusters, population, fixed, fix_skills)
     failing = [sid for sid in population.features if population.group(sid) == "failing"]
     found_replays = replays.build(

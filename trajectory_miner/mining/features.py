@@ -7,15 +7,20 @@ every run. Every string in them is already generalised or normalised.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from trajectory_miner.analysis import recoveries
+from trajectory_miner.analysis.recoveries import Action, Reading, Recovery
+from trajectory_miner.mining import behaviours
+from trajectory_miner.mining.behaviours import Behaviour
 from trajectory_miner.mining import generalise as gen
-from trajectory_miner.mining.kinds import canonical_family, failure_kinds, failure_signature
+from trajectory_miner.mining.kinds import failure_kinds
 from trajectory_miner.mining.loader import SessionRows, StepRow
 
 # Bump when extraction changes, so cached features are computed again.
-FEATURES_VERSION = 10
+FEATURES_VERSION = 11
 
 _EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
 _READ_PROGRAMS = frozenset({"cat", "head", "tail", "less", "more", "bat", "sed", "grep", "rg", "nl", "wc"})
@@ -23,6 +28,10 @@ _TRUNCATED_SIZE = 30_000
 _CONTEXT_WINDOW = 5
 _PRECEDING_WINDOW = 10
 _MAX_PROCEDURE = 12
+_SHORT_VALUE = 24
+# An interpreter named by its full path is the same interpreter in every lesson.
+_INTERPRETER = re.compile(r"(?<!\S)/\S*/((?:python|pip|pytest|node|npm|npx)[\d.]*)(?=\s|$)")
+_MAX_COMMAND = 200
 
 
 @dataclass(slots=True)
@@ -61,6 +70,13 @@ class Fix:
     steps: list[str]
     tools: list[str]
     files: list[str]
+    # What changed between the failure and the step past it, as [kind, detail, path glob, path class].
+    changes: list[list[str]] = field(default_factory=list)
+    # The agent's stated reason for the fix, and the command that ran clean (generalised).
+    reason: str = ""
+    command: str = ""
+    # The command as it ran, paths inside the project made relative.
+    raw_command: str = ""
 
 
 @dataclass(slots=True)
@@ -102,6 +118,7 @@ class SessionFeatures:
     fixes: list[Fix] = field(default_factory=list)
     stuck: list[Stuck] = field(default_factory=list)
     procedures: list[Procedure] = field(default_factory=list)
+    behaviours: list[Behaviour] = field(default_factory=list)
 
     def to_row(self) -> list[Any]:
         """The features as nested lists, small to store and quick to read back."""
@@ -116,12 +133,13 @@ class SessionFeatures:
             [_values(f) for f in self.fixes],
             [_values(s) for s in self.stuck],
             [_values(p) for p in self.procedures],
+            [_values(b) for b in self.behaviours],
         ]
 
     @classmethod
     def from_row(cls, row: list[Any]) -> SessionFeatures:
         """Features as `to_row` wrote them."""
-        session_id, project, models, started, ended, n_steps, failures, fixes, stuck, procedures = row
+        session_id, project, models, started, ended, n_steps, failures, fixes, stuck, procedures, behaviours = row
         return cls(
             session_id,
             project,
@@ -133,14 +151,33 @@ class SessionFeatures:
             [Fix(*f) for f in fixes],
             [Stuck(*s) for s in stuck],
             [Procedure(*p) for p in procedures],
+            [Behaviour(*b) for b in behaviours],
         )
 
 
-def _values(item: Failure | Fix | Stuck | Procedure) -> list[Any]:
+def _values(item: Failure | Fix | Stuck | Procedure | Behaviour) -> list[Any]:
     return [getattr(item, name) for name in item.__slots__]
 
 
-def _action(row: StepRow) -> tuple[str, str]:
+def _action(row: StepRow) -> Action:
+    """A mining row as the analysis reads it."""
+    return Action(
+        index=row.step,
+        turn=row.turn,
+        tool=row.tool,
+        command=row.summary if row.tool == "Bash" else "",
+        output=row.result,
+        is_error=row.is_error,
+        exit_code=row.exit_code,
+        files=tuple(row.files),
+        before=row.before,
+        after=row.after,
+        thought=row.thought,
+        signature=row.signature,
+    )
+
+
+def _generalised(row: StepRow) -> tuple[str, str]:
     """A step's generalised action and its head (what ran, without where)."""
     if row.tool == "Bash":
         return gen.command(row.summary), gen.command_head(row.summary)
@@ -188,19 +225,23 @@ class _Walker:
         self.turn = -1
         self.events = [(e.turn, e.step, e.kind) for e in rows.events if e.kind in ("compaction", "api_error")]
         self.truncated: list[int] = []
+        self.fixed_by: dict[int, Recovery] = {}
+        self.failed_steps: set[int] = set()
 
     def run(self) -> SessionFeatures:
-        for row in self.rows.steps:
+        traced = recoveries.trace([_action(row) for row in self.rows.steps])
+        self.fixed_by = {r.failure: r for r in traced.recoveries.values()}
+        for row, reading in zip(self.rows.steps, traced.readings, strict=True):
             if row.turn != self.turn:
                 self.turn, self.open, self.since_failure = row.turn, {}, {}
-            signature = failure_signature(row)
-            if signature:
-                self._failure(row, signature)
+            if reading.failed:
+                self._failure(row, reading)
             else:
                 self._success(row)
-            self._remember(row, failed=bool(signature))
+            self._remember(row, failed=reading.failed)
         self._stuck()
         self._procedures()
+        self.out.behaviours = behaviours.find(self.rows, self.out, traced)
         return self.out
 
     def _remember(self, row: StepRow, failed: bool) -> None:
@@ -211,9 +252,10 @@ class _Walker:
         if row.result_size >= _TRUNCATED_SIZE or (row.result and _truncated(row.result)):
             self.truncated.append(row.step)
 
-    def _failure(self, row: StepRow, signature: str) -> None:
-        action, head = _action(row)
-        family = canonical_family(signature, head)
+    def _failure(self, row: StepRow, reading: Reading) -> None:
+        action, head = _generalised(row)
+        signature = reading.verdict.signature
+        family = reading.key
         targets = [gen.file_glob(gen.relative(p, self.rows.cwd)) for p in _target_paths(row)]
         relevant = _basenames(row)
         failure = Failure(
@@ -241,6 +283,7 @@ class _Walker:
         self.out.failures.append(failure)
         self.open[family] = (failure, row)
         self.since_failure[family] = []
+        self.failed_steps.add(row.step)
         for other in self.since_failure:
             if other != family:
                 self.since_failure[other].append(row)
@@ -256,33 +299,47 @@ class _Walker:
 
     def _success(self, row: StepRow) -> None:
         for family in list(self.open):
-            failure, failed = self.open[family]
-            if _resolves(failure, failed, row):
-                self._fix(failure, self.since_failure.pop(family) + [row])
+            failure, _ = self.open[family]
+            recovery = self.fixed_by.get(failure.step)
+            if recovery is not None and recovery.by == row.step:
+                self._fix(failure, self.since_failure.pop(family) + [row], recovery)
                 del self.open[family]
             else:
                 self.since_failure[family].append(row)
 
-    def _fix(self, failure: Failure, rows: list[StepRow]) -> None:
+    def _fix(self, failure: Failure, rows: list[StepRow], recovery: Recovery) -> None:
         for earlier in self.out.failures:
             if earlier.family == failure.family and earlier.turn == failure.turn:
                 earlier.resolved = True
-        steps = _dedupe([gen.step(r.tool, r.summary, r.files) for r in rows if not failure_signature(r)])
+        steps = _dedupe([gen.step(r.tool, r.summary, r.files) for r in rows if r.step not in self.failed_steps])
         files = {gen.file_glob(gen.relative(f, self.rows.cwd)) for r in rows for f in r.files}
+        last = rows[-1]
         self.out.fixes.append(
             Fix(
                 family=failure.family,
                 signature=failure.signature,
                 turn=failure.turn,
                 fail_step=failure.step,
-                pass_step=rows[-1].step,
+                pass_step=last.step,
                 fail_action=failure.action,
                 fail_head=failure.head,
                 steps=steps[:_MAX_PROCEDURE],
                 tools=_dedupe([r.tool for r in rows]),
                 files=sorted(f for f in files if f),
+                changes=[self._change(c) for c in recovery.changes],
+                reason=recovery.reason,
+                command=gen.command(last.summary) if last.tool == "Bash" else "",
+                raw_command=_relative_command(last.summary, self.rows.cwd) if last.tool == "Bash" else "",
             )
         )
+
+    def _change(self, change: recoveries.Change) -> list[str]:
+        # A configuration or dependency file is known by its name (`settings.toml`, `.env`,
+        # `pyproject.toml`): that name is part of the lesson. Code and tests become globs.
+        relative = gen.relative(change.path, self.rows.cwd) if change.path else ""
+        keep = change.path_class in ("config", "dependencies") and not relative.startswith("/")
+        path = relative if keep else self._glob(change.path) if change.path else ""
+        return [change.kind, _detail(change, self.rows.cwd), path, change.path_class]
 
     def _stuck(self) -> None:
         found: dict[int, Stuck] = {}
@@ -361,21 +418,23 @@ def _target_paths(row: StepRow) -> list[str]:
     return row.files + (list(gen.path_operands(row.summary)) if row.tool == "Bash" else [])
 
 
-def _resolves(failure: Failure, failed: StepRow, row: StepRow) -> bool:
-    """Whether a successful step is the same kind of action as a failed one, so it got past it."""
-    if "tool_unavailable" in failure.kinds:
-        return bool(gen.action_class(row.tool, row.summary))
-    if failure.tool == "Bash":
-        if row.tool != "Bash":
-            return False
-        head = gen.command_head(row.summary)
-        if head == failure.head or (gen.is_test_command(failed.summary) and gen.is_test_command(row.summary)):
-            return True
-        # A script run by path (`python <file>.py`) is the same action as the module run (`python -m <module>`).
-        return head == f"{failure.head} -m <module>" and gen.action_class("Bash", failed.summary) == "run"
-    if failure.tool in _EDIT_TOOLS:
-        return row.tool in _EDIT_TOOLS and bool(_basenames(row) & _basenames(failed))
-    return row.tool == failure.tool
+def _relative_command(command: str, cwd: str) -> str:
+    """A command on one line, with the session's own folder left out of its paths."""
+    line = _INTERPRETER.sub(r"\1", " ".join(command.split())[:_MAX_COMMAND])
+    if cwd:
+        root = cwd.rstrip("/")
+        line = line.replace(root + "/", "").replace(root, ".")
+    return line
+
+
+def _detail(change: recoveries.Change, cwd: str) -> str:
+    """A change's detail without what is this session's own: a long value set in the
+    environment becomes `<value>` (its name is the lesson); installs, flags and edits keep
+    their words, which are the lesson, with the session's folder left out."""
+    if change.kind == "environment":
+        name, _, value = change.detail.partition("=")
+        return f"{name}={value}" if len(value) <= _SHORT_VALUE else f"{name}=<value>"
+    return _relative_command(change.detail, cwd)
 
 
 def _dedupe(items: list[str]) -> list[str]:

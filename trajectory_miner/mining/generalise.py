@@ -2,7 +2,8 @@
 
 Two sessions that ran `python scripts/report.py` and `python tools/export.py` did the same
 thing; both become `python <file>.py`. Mined items hold only these generalised forms, so a
-skill carries no paths, ids, names or numbers from the session it came from.
+skill carries no paths, ids, names or numbers from the session it came from. Commands are
+read by `analysis.commands` (the bash grammar); this module only generalises what it reads.
 """
 
 from __future__ import annotations
@@ -11,35 +12,12 @@ import re
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from trajectory_miner.analysis.bash import unquote
+from trajectory_miner.analysis.checks import check_kind
+from trajectory_miner.analysis.commands import TOOL_MODULES, Simple, parse_pattern
+
 _MAX_COMMAND = 300
 
-# Modules run with `python -m` that name a tool rather than the project's own code.
-_TOOL_MODULES = frozenset(
-    {
-        "pytest",
-        "pip",
-        "unittest",
-        "mypy",
-        "ruff",
-        "black",
-        "isort",
-        "flake8",
-        "pylint",
-        "venv",
-        "http.server",
-        "build",
-        "twine",
-        "coverage",
-        "doctest",
-        "json.tool",
-        "pdb",
-        "timeit",
-        "cProfile",
-        "uvicorn",
-        "django",
-        "flask",
-    }
-)
 # Programs whose first argument says what they do (`git push`, `npm test`).
 _SUBCOMMAND_PROGRAMS = frozenset(
     {
@@ -107,23 +85,15 @@ _COMMON_FILES = frozenset(
         ".eslintrc.json",
     }
 )
-_SEPARATORS = frozenset({"&&", "||", "|", ";", "&"})
-_REDIRECTS = frozenset({">", ">>", "2>&1", "2>", "<", "&>"})
-_OPERATORS = _SEPARATORS | _REDIRECTS
-_QUOTED = re.compile(r"""\$\((?:[^()]|\([^()]*\))*\)|"(?:\\.|[^"\\])*"|'[^']*'|["'].*$""")
 _EXTENSION = re.compile(r"\.([A-Za-z][A-Za-z0-9]{0,5})$")
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)*[a-z]{0,2}$")
 _HEX = re.compile(r"^(?:[0-9a-f]{7,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$", re.I)
 _PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)*)?$")
-_TEST_COMMAND = re.compile(
-    r"\b(?:py\.?test|unittest|jest|vitest|mocha|ava|rspec|phpunit|ctest|tox|nox|playwright test)\b"
-    r"|\b(?:npm|yarn|pnpm|bun)\s+(?:run\s+)?test\b|\b(?:cargo|go|deno|dotnet|mix|gradle|mvn)\s+test\b"
-    r"|\bmake\s+(?:test|check)\b"
-)
-_CHECK_COMMAND = re.compile(
-    r"\b(?:tsc|mypy|ruff|eslint|flake8|pylint|clippy|golangci-lint|cargo\s+(?:check|build)|go\s+(?:build|vet)"
-    r"|npm\s+run\s+(?:build|lint|typecheck))\b"
-)
+_QUOTING = ("'", '"', "$(", "`")
+_REDIRECT = re.compile(r"^(\d*|&)(>>|>\||>&|<&|<<<|<<-?|&>>|&>|>|<)(.*)$", re.DOTALL)
+_CONNECTORS = {"&&": "&&", "||": "||", "|": "|", ";": ";", "&": "&"}
+_DECLARING = frozenset({"export", "env", "declare", "local", "readonly", "typeset"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 _SNAKE_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
@@ -141,7 +111,7 @@ def _program(token: str) -> str:
 
 def _argument(token: str, previous: str, program: str = "") -> str:
     if previous == "-m" and program == "python":
-        return token if token in _TOOL_MODULES else "<module>"
+        return token if token in TOOL_MODULES else "<module>"
     if token.startswith("<") and token.endswith(">"):
         return token
     if token.startswith(("http://", "https://")):
@@ -169,42 +139,102 @@ def _argument(token: str, previous: str, program: str = "") -> str:
     return names(token)
 
 
-@lru_cache(maxsize=65_536)
-def command(text: str) -> str:
-    """A shell command with its paths, module names, numbers, ids and quoted text replaced."""
-    line = text.strip().split("\n", 1)[0][:_MAX_COMMAND]
-    line = _QUOTED.sub(" <str> ", line)
+def _parts(text: str) -> list[Simple]:
+    """The simple commands of a command (or of generalised text) not inside another's argument."""
+    return [s for s in parse_pattern(text).commands if s.context not in ("substitution", "shell")]
+
+
+def _line(text: str) -> list[Simple]:
+    """The simple commands of a command's first line (a heredoc or a quoted newline does not
+    end it)."""
+    parts = _parts(text)
+    end = next((i for i, s in enumerate(parts) if i and s.connector == "\n"), len(parts))
+    return parts[:end]
+
+
+def _quoted(raw: str) -> str:
+    flag, sep, value = raw.partition("=")
+    if raw.startswith("-") and sep and not any(mark in flag for mark in _QUOTING):
+        return f"{flag}=<str>"
+    return "<str>"
+
+
+def _words(raw_words: tuple[str, ...]) -> list[str]:
+    """Words as written, generalised: the first is the program, quoted text is `<str>`."""
     out: list[str] = []
-    program = ""
-    previous = ""
-    for token in line.split():
-        if token in _SEPARATORS:
-            out.append(token)
-            program = previous = ""
-            continue
-        if token in _REDIRECTS or previous == "--":
+    program = previous = ""
+    for raw in raw_words:
+        if previous == "--":
             # Whatever follows `--` is passed through to the tool: filters and names of this task.
-            out.append(token if previous != "--" else "<args>")
-            previous = token if previous != "--" else "--"
+            out.append("<args>")
             continue
+        word = unquote(raw)
         if not program:
-            program = _program(token)
+            program = _program(word)
             out.append(program)
+        elif any(mark in raw for mark in _QUOTING):
+            out.append(_quoted(raw))
         elif program == "cd":
             out.append("<dir>")
+        elif program in _DECLARING and _ASSIGNMENT.match(word):
+            out.append(word.split("=", 1)[0] + "=<v>")
         else:
-            out.append(_argument(token, previous, program))
-        previous = token
+            out.append(_argument(word, previous, program))
+        previous = word
+    return out
+
+
+def _redirect(redirect: str) -> list[str]:
+    match = _REDIRECT.match(redirect)
+    if match is None:
+        return []
+    descriptor, operator, target = match.groups()
+    if operator in (">&", "<&"):
+        return [redirect]
+    if operator in ("<<", "<<-", "<<<"):
+        return [operator, "<str>"]
+    return [descriptor + operator, target if target == "/dev/null" else _argument(unquote(target), "")]
+
+
+def _simple(simple: Simple) -> list[str]:
+    env = sum(1 for w in simple.raw_words[: simple.program_at] if "=" in w and not w.startswith("-"))
+    leading = simple.assignments[: len(simple.assignments) - env]
+    out = [a.split("=", 1)[0] + "=<v>" for a in leading]
+    out.extend(_words(simple.raw_words))
+    for redirect in simple.redirects:
+        out.extend(_redirect(redirect))
+    return out
+
+
+@lru_cache(maxsize=65_536)
+def command(text: str) -> str:
+    """A shell command's first line with its paths, module names, numbers, ids and quoted
+    text replaced."""
+    out: list[str] = []
+    for simple in _line(text):
+        if out:
+            out.append(_CONNECTORS.get(simple.connector, ";"))
+        out.extend(_simple(simple))
+        if sum(len(w) + 1 for w in out) > _MAX_COMMAND:
+            break
     return " ".join(out)
 
 
 @lru_cache(maxsize=65_536)
 def command_head(text: str) -> str:
-    """What a command runs, without where: `python`, `python -m pytest`, `git push`, `npm test`."""
-    words = command(text).split()
-    # A leading `cd <dir> &&` says where, not what.
-    while len(words) >= 3 and words[0] == "cd" and words[2] in ("&&", ";"):
-        words = words[3:]
+    """What a command runs, without where: `python`, `python -m pytest`, `git push`, `npm test`.
+
+    Setup before the work (`cd <dir> &&`, `export X=1 &&`, `PYTHONPATH=src`, `X=$(…)` on a
+    line of its own) and wrappers (`sudo`, `timeout 60`) say how, not what: the head is that
+    of the first part doing work.
+    """
+    parts = _parts(text)
+    simple = next((s for s in parts if not s.is_setup), parts[0] if parts else None)
+    if simple is None:
+        return ""
+    if simple.wrappers[-1:] == ("python -m",):
+        return f"python -m {simple.program}"
+    words = _words(simple.raw_words[simple.program_at :])
     if not words:
         return ""
     program = words[0]
@@ -224,13 +254,14 @@ def command_head(text: str) -> str:
 @lru_cache(maxsize=65_536)
 def is_test_command(text: str) -> bool:
     """Whether a shell command runs a test suite."""
-    return bool(_TEST_COMMAND.search(text))
+    found = check_kind(text)
+    return found is not None and found[0] == "test"
 
 
 @lru_cache(maxsize=65_536)
 def is_check_command(text: str) -> bool:
     """Whether a shell command runs a test suite, a type checker, a linter or a build."""
-    return bool(_TEST_COMMAND.search(text) or _CHECK_COMMAND.search(text))
+    return check_kind(text) is not None
 
 
 def relative(path: str, cwd: str) -> str:
@@ -268,20 +299,18 @@ def file_placeholder(path: str) -> str:
 
 @lru_cache(maxsize=65_536)
 def path_operands(text: str) -> tuple[str, ...]:
-    """Tokens of a command that name files (they have an extension or a slash)."""
+    """Words of a command's first line that name files (they have an extension or a slash)."""
     found: list[str] = []
-    program = True
-    for token in _QUOTED.sub(" ", text.split("\n", 1)[0]).split():
-        if token in _SEPARATORS:
-            program = True
-            continue
-        if program:
-            program = False
-            continue
-        if token.startswith("-") or token in _REDIRECTS or "*" in token or not token.strip("./"):
-            continue
-        if _EXTENSION.search(token) or ("/" in token and not token.startswith(("http://", "https://"))):
-            found.append(token.split("::", 1)[0])
+    for simple in _line(text):
+        targets = [m.group(3) for r in simple.redirects if (m := _REDIRECT.match(r)) and m.group(2) in (">", ">>", "<")]
+        for raw in [*simple.raw_words[1:], *targets]:
+            if any(mark in raw for mark in _QUOTING) or raw.startswith("-") or raw == "/dev/null":
+                continue
+            token = unquote(raw)
+            if "*" in token or not token.strip("./"):
+                continue
+            if _EXTENSION.search(token) or ("/" in token and not token.startswith(("http://", "https://"))):
+                found.append(token.split("::", 1)[0])
     return tuple(found)
 
 

@@ -1,7 +1,8 @@
 """What kind of failure a step is: its signature, its canonical family and its failure types.
 
-A failed step is an error result, or a test run whose output says tests failed though the
-tool did not flag an error. Its family is the part of its signature two occurrences of one
+Whether a step failed is `analysis.failures.judge`'s to say (an error that is a failure, a
+check whose summary says it failed, a failure a pipe hid; not a search with no match, a
+refusal or an interrupt). Its family is the part of its signature two occurrences of one
 failure share whatever the tool; its types say what went wrong, the most telling first.
 """
 
@@ -10,14 +11,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from trajectory_miner.analysis.checks import command_check
+from trajectory_miner.analysis.failures import judge
+from trajectory_miner.analysis.signatures import is_generic, signature_family
 from trajectory_miner.mining import generalise as gen
 from trajectory_miner.mining.loader import StepRow
-from trajectory_miner.signatures import error_signature, signature_family
 
-_TEST_FAILED = re.compile(
-    r"(?m)^(?:FAILED\b|FAIL\b|--- FAIL|ERROR\b)|\b[1-9]\d* (?:failed|errors?)\b|test result: FAILED"
-    r"|Tests:\s+[1-9]\d* failed|\bInterrupted: [1-9]\d* errors?"
-)
 # Failure types, by what the error says; the first match is the primary type.
 _KIND_WORDS: tuple[tuple[str, str], ...] = (
     ("tool_unavailable", r"No such tool available|is not available|Unknown tool"),
@@ -37,30 +36,18 @@ _KIND_WORDS: tuple[tuple[str, str], ...] = (
     ("runtime_error", r"\w+(?:Error|Exception)\b|panic:|Traceback"),
 )
 _KINDS = tuple((kind, re.compile(words, re.I)) for kind, words in _KIND_WORDS)
-_FAMILY_CLEANERS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"</?tool_use_error>"), ""),
-    (re.compile(r"^(?:<path>|\S+): line <n>: "), ""),
-    (re.compile(r"^E\s+"), ""),
-    (re.compile(r"^FAILED \S+ - "), ""),
-    (re.compile(r"^<file>:<n>: (?=\w+Error\b)"), ""),
-    # What an assertion compared belongs to its test; that an assertion failed is what recurs.
-    (re.compile(r"^(AssertionError)\b.*"), r"\1"),
-    (re.compile(r"\b[\w.+-]+: command not found"), "<cmd>: command not found"),
-    (re.compile(r"\s+"), " "),
-)
-_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 @lru_cache(maxsize=65_536)
-def canonical_family(signature: str, head: str) -> str:
-    """The part of a signature that two occurrences of one failure share, whatever the tool."""
+def canonical_family(signature: str, head: str = "") -> str:
+    """The part of a signature that two occurrences of one failure share, whatever the tool:
+    its specific signature. One that says no more than "it failed" is told apart by what
+    failed: the program its signature names (` @ pytest`), else its tool. (`head` is no
+    longer read: the program is the failing part's, which the signature carries.)"""
     family = signature_family(signature)
-    for pattern, replacement in _FAMILY_CLEANERS:
-        family = pattern.sub(replacement, family)
-    family = family.strip()
-    # A key line with no words of its own ("FAIL", "# <path>") says nothing without its command.
-    if len(_WORD.findall(re.sub(r"<\w+>", "", family))) < 2:
-        family = f"{family or 'failed'} @ {head}"
+    if is_generic(signature) and " @ " not in family:
+        tool = signature.split("|", 1)[0] if signature.count("|") >= 2 else ""
+        family = f"{family or 'failed'} @ {tool}" if tool else family or "failed"
     return family
 
 
@@ -78,9 +65,16 @@ def primary_kind(family: str) -> str:
 
 
 def failure_signature(row: StepRow) -> str:
-    """The signature of a failed step, or '' when the step did not fail."""
-    if row.is_error:
-        return row.signature or error_signature(row.tool, row.result)
-    if row.tool == "Bash" and gen.is_test_command(row.summary) and _TEST_FAILED.search(row.result):
-        return error_signature(row.tool, row.result)
-    return ""
+    """The signature of a failed step, or '' when the step did not fail (as `judge` reads it)."""
+    command = row.summary if row.tool == "Bash" else ""
+    check = command_check(command, row.result, row.is_error, row.exit_code) if command else None
+    verdict = judge(
+        row.tool,
+        row.result,
+        is_error=row.is_error,
+        command=command,
+        exit_code=row.exit_code,
+        check_passed=check.passed if check is not None else None,
+        signature=row.signature,
+    )
+    return verdict.signature if verdict.failed else ""

@@ -16,6 +16,9 @@ from trajectory_miner.store import Store
 # Result text is read for failures and shell commands only, and only this much of it.
 _RESULT_CHARS = 3000
 _PROMPT_CHARS = 600
+_THOUGHT_CHARS = 300
+_FINAL_CHARS = 600
+_EDIT_CHARS = 400
 
 
 @dataclass(slots=True)
@@ -32,6 +35,10 @@ class StepRow:
     files: list[str]
     result: str
     result_size: int
+    exit_code: int | None = None
+    thought: str = ""
+    before: str = ""
+    after: str = ""
 
 
 @dataclass(slots=True)
@@ -39,6 +46,7 @@ class TurnRow:
     kind: str
     prompt: str
     interrupted: bool
+    final: str = ""
 
 
 @dataclass(slots=True)
@@ -115,18 +123,24 @@ def load_rows(store: Store, ids: Sequence[str]) -> list[SessionRows]:
     ):
         if sid in sessions:
             sessions[sid].models = list(models)
-    for sid, index, kind, prompt, interrupted in store.query(
-        f"SELECT session_id, turn_index, kind, left(prompt, {_PROMPT_CHARS}), interrupted FROM turns "
-        "WHERE session_id IN (SELECT id FROM _mine_ids)"
+    for sid, index, kind, prompt, interrupted, final in store.query(
+        f"SELECT session_id, turn_index, kind, left(prompt, {_PROMPT_CHARS}), interrupted, "
+        f"right(final_text, {_FINAL_CHARS}) FROM turns WHERE session_id IN (SELECT id FROM _mine_ids)"
     ):
         if sid in sessions:
-            sessions[sid].turns[index] = TurnRow(kind, prompt, interrupted)
+            sessions[sid].turns[index] = TurnRow(kind, prompt, interrupted, final)
     for row in store.query(
         f"""
         SELECT session_id, turn_index, step_index, tool_use_id, tool_name, summary, is_error,
             coalesce(error_signature, ''), coalesce(files, []::VARCHAR[]),
             CASE WHEN is_error OR tool_name = 'Bash' THEN right(result_text, {_RESULT_CHARS}) ELSE '' END,
-            result_size
+            result_size, exit_code, left(thought, {_THOUGHT_CHARS}),
+            CASE WHEN tool_name IN ('Edit', 'MultiEdit')
+                THEN coalesce(left(json_extract_string(input, '$.old_string'), {_EDIT_CHARS}), '') ELSE '' END,
+            CASE WHEN tool_name IN ('Edit', 'MultiEdit')
+                THEN coalesce(left(json_extract_string(input, '$.new_string'), {_EDIT_CHARS}), '')
+                WHEN tool_name = 'Write'
+                THEN coalesce(left(json_extract_string(input, '$.content'), {_EDIT_CHARS}), '') ELSE '' END
         FROM steps WHERE session_id IN (SELECT id FROM _mine_ids) ORDER BY session_id, step_index
         """
     ):

@@ -1,14 +1,17 @@
 """Failure clusters across sessions: patterns (two sessions or more) and incidents (one).
 
-Failures cluster by their canonical signature family; near-identical families (same failure
-type, similar wording) join the most frequent one, which names the cluster and keys it.
-Two behaviours cluster on their own: re-running a failing action with no edit in between,
-and the user interrupting after failures. Each pattern carries lift and a one-sided Fisher
-p-value, so a reader can tell a failure of failing sessions from one that happens anyway.
+Failures cluster by their specific signature (`analysis.recoveries` keys it); near-identical
+ones (same failure type, similar wording, the same names quoted) join the most frequent one,
+which names the cluster and keys it. Behaviours with no single error text cluster on their
+own (`mining.behaviours`), reported with the sessions that did otherwise as the contrast, as
+does the user interrupting after failures. Each pattern carries lift and a one-sided Fisher
+p-value, so a reader can tell a failure of failing sessions from one that happens anyway, and
+a root cause stated as the recoveries show it.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,8 +19,10 @@ from datetime import UTC, datetime
 
 from rapidfuzz import fuzz, process
 
+from trajectory_miner.analysis import signatures
 from trajectory_miner.mined import FixType, Incident, Pattern, Severity, StepRef
-from trajectory_miner.mining.features import Failure, SessionFeatures
+from trajectory_miner.mining import behaviours, lessons
+from trajectory_miner.mining.features import Failure, Fix, SessionFeatures
 from trajectory_miner.mining.kinds import primary_kind
 from trajectory_miner.mining.outcomes import SessionScore
 from trajectory_miner.mining.stats import fisher_greater, lift
@@ -30,15 +35,17 @@ _MAX_TARGETS = 8
 _HURT_MARGIN = 0.1
 _SIGNIFICANT = 0.05
 
-RETRY_KEY = "seq:retry_unchanged"
 INTERRUPT_KEY = "seq:interrupt_after_failure"
-_BEHAVIOURS = {
-    RETRY_KEY: "the same failing action re-run with no edit in between",
-    INTERRUPT_KEY: "the user interrupted after failures the session did not get past",
-}
+_INTERRUPTS = "the user interrupted after failures the session did not get past"
+_QUOTED = re.compile(r"'[^']{1,80}'|\"[^\"]{1,80}\"")
 # Dimensions a failure type hurts, used only when no session in the cluster has a card.
 _KIND_DIMENSIONS = {
     "retry_loop": ["error_recovery", "tool_efficiency"],
+    "command_loop": ["error_recovery", "tool_efficiency"],
+    "edits_tests": ["task_completion"],
+    "claims_success": ["task_completion"],
+    "ignored_correction": ["task_completion"],
+    "bash_file_work": ["routing_accuracy"],
     "tool_unavailable": ["routing_accuracy"],
     "test_failure": ["task_completion"],
     "interrupted": ["task_completion"],
@@ -53,6 +60,7 @@ class Cluster:
     name: str
     occurrences: list[tuple[SessionFeatures, Failure]] = field(default_factory=list)
     behaviour: str = ""
+    contrast: list[str] = field(default_factory=list)
 
     def sessions(self) -> list[str]:
         return list(dict.fromkeys(sf.session_id for sf, _ in self.occurrences))
@@ -87,34 +95,106 @@ class Population:
 
 def cluster_failures(features: Iterable[SessionFeatures]) -> tuple[list[Cluster], dict[str, str]]:
     """Signature clusters and behaviour clusters, and the cluster key of every family."""
+    features = list(features)
     by_family: dict[str, list[tuple[SessionFeatures, Failure]]] = {}
-    retries = Cluster(RETRY_KEY, _BEHAVIOURS[RETRY_KEY], behaviour="retry_loop")
-    interrupts = Cluster(INTERRUPT_KEY, _BEHAVIOURS[INTERRUPT_KEY], behaviour="interrupted")
+    interrupts = Cluster(INTERRUPT_KEY, _INTERRUPTS, behaviour="interrupted")
     for sf in features:
         at_interrupt = {s.step for s in sf.stuck if s.reason == "interrupt_after_failure"}
         for failure in sf.failures:
             by_family.setdefault(failure.family, []).append((sf, failure))
-            if failure.retry_unchanged:
-                retries.occurrences.append((sf, failure))
             if failure.step in at_interrupt:
                 interrupts.occurrences.append((sf, failure))
-    family_key = _merge_families(by_family)
+    family_key = _join_by_lesson(features, _merge_families(by_family))
     clusters: dict[str, Cluster] = {}
     for family, occurrences in by_family.items():
         key = family_key[family]
         cluster = clusters.setdefault(key, Cluster(key, key.removeprefix("sig:")))
         cluster.occurrences.extend(occurrences)
     ordered = sorted(clusters.values(), key=lambda c: c.key)
-    return ordered + [c for c in (retries, interrupts) if c.occurrences], family_key
+    return ordered + _behaviour_clusters(features) + ([interrupts] if interrupts.occurrences else []), family_key
+
+
+def _join_by_lesson(features: list[SessionFeatures], family_key: dict[str, str]) -> dict[str, str]:
+    """Clusters of one family whose fixes teach the same lesson become one cluster: the same
+    cause met with other names (two packages under `src/`, both got past with `PYTHONPATH=src`).
+    Different names fixed in different ways stay apart, as do failures no session got past."""
+    spread: dict[str, set[str]] = {}
+    for sf in features:
+        for failure in sf.failures:
+            spread.setdefault(family_key[failure.family], set()).add(sf.session_id)
+    owner: dict[tuple[str, str], str] = {}
+    joined: dict[str, str] = {}
+    ordered = sorted(spread, key=lambda k: (-len(spread[k]), k))
+    lessons_of: dict[str, set[str]] = {}
+    for sf in features:
+        for fix in sf.fixes:
+            lesson = lessons.lesson_key(fix)
+            if lesson:
+                lessons_of.setdefault(family_key.get(fix.family, "sig:" + fix.family), set()).add(lesson)
+    for key in ordered:
+        kind = signatures.family(key.removeprefix("sig:"))
+        leaders = {owner[(kind, lesson)] for lesson in lessons_of.get(key, ()) if (kind, lesson) in owner}
+        leader = min(leaders, key=ordered.index) if leaders else key
+        joined[key] = leader
+        for lesson in lessons_of.get(key, ()):
+            owner.setdefault((kind, lesson), leader)
+    members: dict[str, list[str]] = {}
+    for key, leader in joined.items():
+        members.setdefault(leader, []).append(key)
+    named = {leader: _joined_name(leader, keys) for leader, keys in members.items()}
+    return {family: named[joined[key]] if key in joined else key for family, key in family_key.items()}
+
+
+def _joined_name(leader: str, keys: list[str]) -> str:
+    """The key of clusters joined by a lesson: the leader's, with the names the failures
+    differ in (`'notekeeper'`, `'shipcalc'`) shown as `'<name>'`."""
+    if len(keys) < 2:
+        return leader
+    quoted = [set(_QUOTED.findall(k)) for k in keys]
+    shared = set.intersection(*quoted)
+    return _QUOTED.sub(lambda m: m.group(0) if m.group(0) in shared else "'<name>'", leader)
+
+
+def _behaviour_clusters(features: list[SessionFeatures]) -> list[Cluster]:
+    """One cluster per behaviour some session showed, with the sessions that did otherwise."""
+    clusters: dict[str, Cluster] = {}
+    contrast: dict[str, list[str]] = {}
+    for sf in features:
+        for behaviour in sf.behaviours:
+            key = f"seq:{behaviour.name}"
+            if not behaviour.did:
+                contrast.setdefault(key, []).append(sf.session_id)
+                continue
+            name = behaviours.NAMES[behaviour.name]
+            cluster = clusters.setdefault(key, Cluster(key, name, behaviour=behaviour.name))
+            failure = Failure(
+                turn=behaviour.turn,
+                step=behaviour.step,
+                tool_use_id=behaviour.tool_use_id,
+                tool="",
+                signature="",
+                family=behaviour.name,
+                kinds=[behaviour.name],
+                action=behaviour.detail,
+                head="",
+                targets=[],
+                flagged=False,
+            )
+            cluster.occurrences.append((sf, failure))
+    for key, cluster in clusters.items():
+        showing = set(cluster.sessions())
+        cluster.contrast = [s for s in dict.fromkeys(contrast.get(key, [])) if s not in showing]
+    return [clusters[k] for k in sorted(clusters)]
 
 
 def _merge_families(by_family: dict[str, list[tuple[SessionFeatures, Failure]]]) -> dict[str, str]:
-    """Each family's cluster key: the most widespread near-identical family of the same type."""
+    """Each family's cluster key: the most widespread near-identical family of the same type
+    that quotes the same names (two missing modules are two failures, however alike)."""
     spread = {family: len({sf.session_id for sf, _ in occ}) for family, occ in by_family.items()}
-    leaders: dict[str, list[str]] = {}
+    leaders: dict[tuple[str, frozenset[str]], list[str]] = {}
     keys: dict[str, str] = {}
     for family in sorted(spread, key=lambda f: (-spread[f], f)):
-        block = leaders.setdefault(primary_kind(family), [])
+        block = leaders.setdefault((primary_kind(family), frozenset(_QUOTED.findall(family))), [])
         match = None
         if block:
             match = process.extractOne(family, block, scorer=fuzz.ratio, score_cutoff=_MERGE_SCORE)
@@ -129,19 +209,19 @@ def _merge_families(by_family: dict[str, list[tuple[SessionFeatures, Failure]]])
 def build(
     clusters: list[Cluster],
     population: Population,
-    fixed: dict[str, int],
+    fixes: dict[str, list[tuple[str, Fix]]],
     ids: Callable[[str, str], str],
 ) -> tuple[list[Pattern], list[Incident]]:
     """Patterns for clusters seen in two sessions or more, incidents for the rest.
 
-    `fixed` counts, per cluster key, the sessions that got past the failure.
+    `fixes` holds, per cluster key, the fixes that got past the failure with their sessions.
     """
     patterns: list[Pattern] = []
     incidents: list[Incident] = []
     for cluster in clusters:
         sessions = cluster.sessions()
         if len(sessions) >= 2:
-            patterns.append(_pattern(cluster, sessions, population, fixed.get(cluster.key, 0), ids))
+            patterns.append(_pattern(cluster, sessions, population, fixes.get(cluster.key, []), ids))
         elif not cluster.behaviour:
             incidents.append(_incident(cluster, ids("incidents", cluster.key)))
     patterns.sort(key=lambda p: p.id)
@@ -177,8 +257,13 @@ def _incident(cluster: Cluster, item_id: str) -> Incident:
 
 
 def _pattern(
-    cluster: Cluster, sessions: list[str], population: Population, fixed: int, ids: Callable[[str, str], str]
+    cluster: Cluster,
+    sessions: list[str],
+    population: Population,
+    fixes: list[tuple[str, Fix]],
+    ids: Callable[[str, str], str],
 ) -> Pattern:
+    fixed = len({sid for sid, _ in fixes})
     groups = Counter(population.group(sid) for sid in sessions)
     a, b = groups["failing"], groups["succeeding"]
     n_f, n_s = population.failing, population.succeeding
@@ -194,8 +279,9 @@ def _pattern(
         frequency=len(sessions),
         dimensions=_dimensions(sessions, population, kinds),
         failure_types=kinds,
-        root_cause_cluster=cluster.name,
+        root_cause_cluster=_root_cause(cluster, fixes),
         affected_targets=_targets(cluster),
+        contrast_sessions=cluster.contrast[:_MAX_EXAMPLES],
         example_sessions=_examples(cluster, population),
         severity=_severity(p_value, pattern_lift, unresolved, len(sessions)),
         suggested_fix_type=_fix_type(kinds, fixed),
@@ -210,6 +296,25 @@ def _pattern(
         first_seen=_moment(min(started)) if started else None,
         last_seen=_moment(max(ended)) if ended else None,
     )
+
+
+def _root_cause(cluster: Cluster, fixes: list[tuple[str, Fix]]) -> str:
+    """The cause as the recoveries show it: what failed, and what got sessions past it."""
+    if cluster.behaviour:
+        contrast = f"; {len(cluster.contrast)} session(s) did otherwise" if cluster.contrast else ""
+        return f"{cluster.name}{contrast}"
+    actions = Counter(f.action for _, f in cluster.occurrences if f.action)
+    action = actions.most_common(1)[0][0] if actions else ""
+    what = f"`{cluster.name}`" + (f" when running `{action}`" if action else "")
+    if not fixes:
+        return f"{what}; no session got past it"
+    by_kind: dict[str, list[Fix]] = {}
+    for _, fix in fixes:
+        by_kind.setdefault(lessons.fix_kind(fix), []).append(fix)
+    kind = max(by_kind, key=lambda k: (len(by_kind[k]), k))
+    sessions = len({sid for sid, _ in fixes})
+    how = lessons.cause(by_kind[kind], kind).split(" In the session's words", 1)[0].rstrip(".")
+    return f"{what}; {how[0].lower() + how[1:]} ({sessions} session(s) got past it)"
 
 
 def _moment(stamp: str) -> datetime:
@@ -236,10 +341,11 @@ def _dimensions(sessions: list[str], population: Population, kinds: list[str]) -
 
 
 def _targets(cluster: Cluster) -> list[str]:
-    """The commands, files and tools the failure hit, generalised, most frequent first."""
-    actions = Counter(f.action for _, f in cluster.occurrences if f.tool == "Bash")
+    """The programs, files and tools the failure hit, deduplicated, most frequent first: variants
+    of one command count as one program."""
+    actions = Counter(f.head for _, f in cluster.occurrences if f.tool == "Bash" and f.head)
     files = Counter(t for _, f in cluster.occurrences for t in f.targets)
-    tools = Counter(f.tool for _, f in cluster.occurrences)
+    tools = Counter(f.tool for _, f in cluster.occurrences if f.tool and f.tool != "Bash")
     out: list[str] = []
     for counts in (actions, files, tools):
         out.extend(k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if k not in out)
@@ -270,6 +376,8 @@ def _severity(p_value: float | None, pattern_lift: float | None, unresolved: int
 
 def _fix_type(kinds: list[str], fixed: int) -> FixType:
     primary = kinds[0] if kinds else "other"
+    if primary in behaviours.NAMES:
+        return "prompt_edit" if primary in ("claims_success", "ignored_correction", "edits_tests") else "skill_update"
     if primary in ("retry_loop", "interrupted", "edit_mismatch") or fixed:
         return "skill_update" if primary != "interrupted" else "prompt_edit"
     if primary in ("tool_unavailable", "command_not_found", "permission", "import_error"):

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from trajectory_miner.mined import Replay, Skill, StepRef
 from trajectory_miner.mining.features import Fix, SessionFeatures, Stuck
 from trajectory_miner.mining.patterns import Population
-from trajectory_miner.mining.skills import fix_topic
 
 _REASONS = {
     "repeated_error": "hit the same failure {n} times",
@@ -101,25 +100,20 @@ class _Index:
             (s for s in skills if s.status not in ("rejected", "retired") and s.cluster_key.startswith("fix:")),
             key=lambda s: (-s.support, -s.success_rate, s.id),
         )
-        self.skill_by_topic: dict[str, Skill] = {}
         self.skill_by_family: dict[str, Skill] = {}
         for skill in usable:
-            self.skill_by_topic.setdefault(skill.cluster_key.split(" => ", 1)[0], skill)
             if skill.signatures:
                 self.skill_by_family.setdefault(skill.signatures[0], skill)
 
     def way_past(self, key: str, head: str, session_id: str) -> tuple[Skill | _Fragment, int, float, float] | None:
-        """What got past this failure (met with the same action first, then any), its support,
-        success rate and how closely it matches."""
-        skill = self.skill_by_topic.get(fix_topic(key, head))
+        """What got past this failure (a skill for it first, then a fragment of another session that
+        met it with the same action, then any), its support, success rate and how closely it matches."""
+        skill = self.skill_by_family.get(key.removeprefix("sig:"))
         if skill is not None:
             return skill, skill.support, skill.success_rate, 1.0
         found = self.exact[(key, head)].besides(session_id) if (key, head) in self.exact else None
         if found is not None:
             return found[0], found[1], found[2], 1.0
-        skill = self.skill_by_family.get(key.removeprefix("sig:"))
-        if skill is not None:
-            return skill, skill.support, skill.success_rate, 0.7
         found = self.any[key].besides(session_id) if key in self.any else None
         return (found[0], found[1], found[2], 0.7) if found is not None else None
 
@@ -139,6 +133,7 @@ def build(
         if population.group(sf.session_id) == "succeeding":
             continue
         heads = {f.step: f.head for f in sf.failures}
+        actions = {f.step: f.action for f in sf.failures}
         done: set[str] = set()
         for point in _stuck_points(sf, collapsed.get(sf.session_id)):
             key = family_key.get(point.family, "sig:" + point.family)
@@ -147,7 +142,7 @@ def build(
             found = index.way_past(key, heads.get(point.step, ""), sf.session_id)
             if found is not None:
                 done.add(key)
-                replays.append(_replay(sf, point, key, found, ids))
+                replays.append(_replay(sf, point, key, found, ids, actions.get(point.step, "")))
     return sorted(replays, key=lambda r: r.id)
 
 
@@ -157,6 +152,7 @@ def _replay(
     key: str,
     found: tuple[Skill | _Fragment, int, float, float],
     ids: Callable[[str, str], str],
+    action: str,
 ) -> Replay:
     way, support, rate, match = found
     if isinstance(way, Skill):
@@ -174,6 +170,7 @@ def _replay(
         stuck_at=StepRef(
             session_id=sf.session_id, turn_index=point.turn, step_index=point.step, tool_use_id=point.tool_use_id
         ),
+        stuck_step=_stuck_words(point, action, family),
         stuck_reason=point.reason,
         signature=point.family,
         successful_pattern=pattern,
@@ -185,3 +182,10 @@ def _replay(
         ),
         confidence=round(min(0.95, max(0.05, confidence)), 2),
     )
+
+
+def _stuck_words(point: Stuck, action: str, family: str) -> str:
+    """The stuck step in words: where, what ran, how it failed and how often."""
+    what = f"`{action}`" if action else "a step"
+    times = f" ({point.repeats} times)" if point.repeats > 1 else ""
+    return f"turn {point.turn}, step {point.step}: {what} failed with `{family}`{times}"

@@ -1,9 +1,14 @@
 """Skill candidates: procedures from sessions that scored at least 0.85 on every dimension.
 
-Two kinds. A fix skill is what a session did between a failure and the same kind of action
-succeeding (what it read, edited and ran), keyed by the failure's cluster. A workflow skill
-is a sequence of steps that recurs, in two sessions or more, for the same kind of request.
-Similar procedures from different sessions merge into one; steps are already generalised.
+Two kinds. A fix skill teaches how sessions got past a failure that recurs (in two sessions
+or more): one per failure cluster and kind of fix (env var, install, config edit, source
+edit, command flag), stating when (the error as the user sees it), why (the cause, from what
+the fixes changed) and steps with their concrete content (`mining.lessons`). A check made to
+pass by editing its tests teaches nothing and makes no skill. A workflow skill is a sequence
+of steps that recurs, in two sessions or more of one project, for the same kind of request,
+and runs something of the project's own; generic loops make none. Sessions that showed a
+behaviour no one should repeat (tests edited to pass, success claimed over a failure, a
+correction ignored) are no source.
 A skill someone has approved, exported, rejected or retired keeps its status, counters and
 wording: a run only refreshes its evidence.
 """
@@ -15,16 +20,17 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
 from trajectory_miner.mined import Skill
 from trajectory_miner.mining import generalise as gen
+from trajectory_miner.mining import lessons
 from trajectory_miner.mining.features import Fix, Procedure, SessionFeatures
 from trajectory_miner.mining.patterns import Population
 
 _MERGE_SCORE = 85
+_UNTEACHABLE = frozenset({"edits_tests", "claims_success", "ignored_correction"})
 _MIN_WORKFLOW_SUPPORT = 2
 _MAX_WORKFLOWS = 25
 _MAX_SOURCES = 20
@@ -79,15 +85,13 @@ class _Group:
         return list(dict.fromkeys(sf.session_id for sf, _ in self.members))
 
 
-@lru_cache(maxsize=65_536)
-def fix_topic(cluster_key: str, head: str) -> str:
-    """What a fix skill is about: a failure cluster, met while running a kind of action."""
-    family = cluster_key.removeprefix("sig:")
-    return f"fix:{family}" if family.endswith(f" @ {head}") else f"fix:{family} @ {head}"
+def fix_topic(cluster_key: str, kind: str) -> str:
+    """What a fix skill is about: a failure cluster, and the kind of fix that got past it."""
+    return f"fix:{cluster_key.removeprefix('sig:')} => {kind}"
 
 
 def for_cluster(skills: list[Skill], cluster_key: str) -> list[Skill]:
-    """The fix skills that get past a failure cluster, whatever action met it."""
+    """The fix skills that get past a failure cluster, whatever kind of fix they teach."""
     family = cluster_key.removeprefix("sig:")
     return [s for s in skills if s.cluster_key.startswith("fix:") and s.signatures[:1] == [family]]
 
@@ -141,7 +145,7 @@ def _requirements(files: list[str], steps: list[str]) -> list[str]:
         needs.append(f"a {' or '.join(languages)} project")
     if any("<file>" in s or "<module>" in s or "<dir>" in s for s in steps if s.startswith("Run")):
         needs.append("commands run from the project root")
-    needs.extend(f"files matching {f}" for f in files[:3])
+    needs.extend(f"files matching `{f}`" for f in files[:3] if f.strip("*./"))
     return needs
 
 
@@ -149,40 +153,56 @@ def fix_skills(
     features: list[SessionFeatures],
     population: Population,
     family_key: dict[str, str],
+    spread: dict[str, int],
     ids: Callable[[str, str], str],
     existing: dict[str, Skill],
 ) -> list[Skill]:
-    """One skill per way of getting past a failure cluster, if a high-scoring session did it."""
-    items: list[tuple[str, list[str], SessionFeatures, Fix | Procedure]] = []
+    """One skill per failure that recurs (in two sessions or more) and kind of fix that got past
+    it in a session that qualifies, carrying the fix's concrete content."""
+    groups: dict[str, list[tuple[SessionFeatures, Fix]]] = {}
     for sf in features:
-        for fix in sf.fixes:
-            if fix.steps:
-                topic = fix_topic(family_key.get(fix.family, "sig:" + fix.family), fix.fail_head)
-                items.append((topic, fix.steps, sf, fix))
-    skills: list[Skill] = []
-    for group in _merge(items):
-        sources = [s for s in group.sessions() if _is_source(s, population)]
-        if not sources:
+        if _misbehaved(sf):
             continue
-        fixes = [f for _, f in group.members if isinstance(f, Fix)]
-        family = family_key.get(fixes[0].family, "sig:" + fixes[0].family).removeprefix("sig:")
-        failing = Counter(f.fail_action for f in fixes).most_common(1)[0][0]
-        first = group.steps[0][0].lower() + group.steps[0][1:]
-        rest = "".join(f"; then {s[0].lower() + s[1:]}" for s in group.steps[1:])
-        error = gen.names(family)
-        skill = Skill(
-            id=ids("skills", group.key),
-            cluster_key=group.key,
-            name=_slug("fix " + error.split(":")[0] + " " + failing.split(" ")[0]),
-            description=f"When `{failing}` fails with `{error}`: {first}{rest}.",
-            trigger=f"`{failing}` fails with: {error}",
-            steps=group.steps,
-            tools_used=list(dict.fromkeys(t for f in fixes for t in f.tools)),
-            context_requirements=_requirements(sorted({x for f in fixes for x in f.files}), group.steps),
-            signatures=list(dict.fromkeys([family] + [f.signature for f in fixes]))[:6],
-        )
-        skills.append(_finish(skill, sources, group, population, existing))
+        for fix in sf.fixes:
+            key = family_key.get(fix.family, "sig:" + fix.family)
+            kind = lessons.fix_kind(fix)
+            # A check made to pass by changing only its tests is no procedure to repeat.
+            if spread.get(key, 0) >= 2 and kind != "test_edit":
+                groups.setdefault(fix_topic(key, kind), []).append((sf, fix))
+    skills: list[Skill] = []
+    for topic, members in sorted(groups.items()):
+        group = _Group(topic, [], list(members))
+        sources = [s for s in group.sessions() if _is_source(s, population)]
+        if sources:
+            fixes = [f for sf, f in members if sf.session_id in sources]
+            skills.append(_finish(_fix_skill(topic, fixes, len(sources), ids), sources, group, population, existing))
     return skills
+
+
+def _fix_skill(topic: str, fixes: list[Fix], support: int, ids: Callable[[str, str], str]) -> Skill:
+    kind = topic.rsplit(" => ", 1)[1]
+    family = topic.removeprefix("fix:").rsplit(" => ", 1)[0]
+    signature = Counter(f.signature for f in fixes).most_common(1)[0][0]
+    error = gen.names(lessons.failure_words(signature, family)) if family else ""
+    failing = Counter(f.fail_action for f in fixes).most_common(1)[0][0]
+    is_check = any(gen.is_check_command(f.fail_action) for f in fixes)
+    steps = lessons.steps(fixes, kind, error, is_check)
+    why = lessons.cause(fixes, kind)
+    situation = f"`{failing}` fails with `{error}`" if error else f"`{failing}` fails"
+    alone = " (seen in one session only)" if support < 2 else ""
+    return Skill(
+        id=ids("skills", topic),
+        cluster_key=topic,
+        name=_slug(f"fix {error.split(':')[0] if error else failing} {kind.replace('_', ' ')}"),
+        description=f"When {situation}: {why}{alone}",
+        trigger=f"{situation}",
+        why=why,
+        fix_kind=kind,
+        steps=steps,
+        tools_used=list(dict.fromkeys(t for f in fixes for t in f.tools)),
+        context_requirements=_requirements(sorted({x for f in fixes for x in f.files}), steps),
+        signatures=list(dict.fromkeys([family] + [f.signature for f in fixes]))[:6],
+    )
 
 
 def workflow_skills(
@@ -194,9 +214,13 @@ def workflow_skills(
     """Step sequences that recur for the same kind of request in high-scoring sessions."""
     items: list[tuple[str, list[str], SessionFeatures, Fix | Procedure]] = []
     for sf in features:
+        if _misbehaved(sf):
+            continue
         for procedure in sf.procedures:
-            if _DOING & set(procedure.classes):
-                topic = f"flow:{procedure.kind}:{_stack(procedure.files)}"
+            # Read, edit, run the tests is every task's loop; a workflow worth a skill runs
+            # something of the project's own (a script, a migration, a build step).
+            if _DOING & set(procedure.classes) and "run" in procedure.classes:
+                topic = f"flow:{procedure.kind}:{_stack(procedure.files)}:{sf.project}"
                 items.append((topic, procedure.classes, sf, procedure))
     groups = [g for g in _merge(items) if len([s for s in g.sessions() if _is_source(s, population)]) >= 2]
     groups.sort(key=lambda g: (-len(g.sessions()), g.key))
@@ -221,6 +245,12 @@ def workflow_skills(
         )
         skills.append(_finish(skill, sources, group, population, existing))
     return skills
+
+
+def _misbehaved(sf: SessionFeatures) -> bool:
+    """A session that showed a behaviour no skill should teach (tests edited to pass, success
+    claimed over a failure, a correction ignored) is no source, whatever its scores."""
+    return any(b.did and b.name in _UNTEACHABLE for b in sf.behaviours)
 
 
 def _is_source(session_id: str, population: Population) -> bool:

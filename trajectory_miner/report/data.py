@@ -4,7 +4,8 @@
 `ReportData`: the one source both the page and `trajectory-miner report --json` print, so
 the two always agree. The scope is the user's main sessions (filtered by project and date);
 tool calls and tokens also count the subagent runs those sessions started, since that work
-was done for them.
+was done for them. A session with no turns holds no work and has no score card: it is out
+of every figure.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def gather(
     tick = progress or (lambda done, total, item: None)
     data = empty_report(now, project, since)
     tick(0, 5, "sessions")
-    scope = session_ids(store, project=project, since=since)
+    scope = session_ids(store, project=project, since=since, with_turns=True)
     if not scope:
         tick(5, 5, "")
         return data

@@ -1,38 +1,35 @@
 """Stuck episodes: where a session hit an error, what it tried, and what got it past.
 
-An episode is one error family (the signature without tool and exit code) within one
-session: every failing step with that family, from the first to the last. What came after
+An episode is one failure (as `analysis.recoveries` keys it: the specific signature) within
+one session: every failing step with that key, from the first to the last. What came after
 the last failure says whether the session got past it:
 
-- `verified`: a later step of the same kind (same tool; for commands, mostly the same
-  words; for file tools, the same file) succeeded — the steps up to it are what worked;
+- `verified`: a later step got past it as `analysis.recoveries` defines it — the steps up
+  to it are what worked;
 - `likely`: the error never came back and work went on without it;
 - `no`: the session ended on the error, or did nothing that succeeded after it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from trajectory_miner.retrieval.text import command_words, one_line, tokens
-from trajectory_miner.signatures import signature_family
+from trajectory_miner.analysis import recoveries
+from trajectory_miner.analysis.commands import programs
+from trajectory_miner.analysis.recoveries import Action, Reading
+from trajectory_miner.analysis.signatures import signature_family
+from trajectory_miner.retrieval.text import command_words, one_line
 
 Resolution = Literal["verified", "likely", "no"]
 
 _MAX_TRIED = 3
 _MAX_WORKED = 5
 _LOOKAHEAD = 12
-_SIMILAR_COMMAND = 0.4
-# A user declining a tool call or interrupting it is not an error anyone gets past.
-_NOT_ERRORS = ("doesn't want to proceed", "tool use was rejected", "Request interrupted by user")
-_FILE_STEM = re.compile(r"(?:^|[\s/=])([A-Za-z_][\w-]*)\.(?:py|js|ts|tsx|jsx|rb|go|rs|sh|java|php)\b")
 _LOOKING_TOOLS = frozenset({"Read", "Grep", "Glob", "LS", "NotebookRead", "WebFetch", "WebSearch"})
 _LOOKING_PROGRAMS = frozenset({"ls", "cat", "head", "tail", "grep", "rg", "find", "pwd", "echo", "which", "wc", "tree"})
 _LOOKING_GIT = frozenset({"status", "diff", "log", "show", "branch", "remote"})
-_FILE_TOOLS = frozenset({"Read", "Edit", "MultiEdit", "Write", "NotebookEdit", "NotebookRead"})
 
 
 @dataclass(slots=True)
@@ -91,7 +88,7 @@ def _observes(line: str) -> bool:
     if tool != "Bash":
         return False
     words = rest.split(" — ", 1)[0].split()
-    head = program(rest.split(" — ", 1)[0])
+    head = program(rest.split(" — ", 1)[0]).lower()
     if head == "git":
         return len(words) > 1 and words[1] in _LOOKING_GIT
     return head in _LOOKING_PROGRAMS
@@ -108,43 +105,32 @@ def step_line(step: StepRow, with_thought: bool = True, limit: int = 200) -> str
 
 
 def program(command: str) -> str:
-    """The program a shell command runs (after any `cd …&&` and `VAR=value` prefixes)."""
-    for part in re.split(r"&&|\|\||;|\|", command):
-        words = [w for w in part.split() if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
-        if words and words[0] not in ("cd", "export", "env", "sudo", "time"):
-            return words[0].rsplit("/", 1)[-1].lower()
-    return ""
+    """The program a shell command runs first (after `cd`, `export` and `VAR=value` parts)."""
+    found = programs(command)
+    return next((p for p in found if p not in ("cd", "export")), "")
 
 
-def _similar(failed: StepRow, later: StepRow) -> bool:
-    if later.tool != failed.tool or later.is_error:
-        return False
-    if failed.tool in _FILE_TOOLS:
-        return bool(set(failed.files) & set(later.files)) or failed.summary == later.summary
-    if program(failed.summary) != program(later.summary):
-        return False
-    a, b = set(tokens(failed.summary)), set(tokens(later.summary))
-    if not a or not b:
-        return failed.summary == later.summary
-    # A command about a file (a script, a test module) is the same kind of step only when it
-    # is about the same file, however it names it (`scripts/report.py`, `scripts.report`).
-    if not _stems(failed.summary) <= b:
-        return False
-    return len(a & b) / len(a | b) >= _SIMILAR_COMMAND
+def _action(step: StepRow) -> Action:
+    return Action(
+        index=step.step_index,
+        turn=step.turn_index,
+        tool=step.tool,
+        command=step.summary if step.tool == "Bash" else "",
+        output=step.excerpt,
+        is_error=step.is_error,
+        files=step.files,
+        after=step.change,
+        thought=step.thought,
+        signature=step.signature or "",
+    )
 
 
-def _stems(command: str) -> set[str]:
-    """The names of the files a command names, without folders and extensions."""
-    return {m.lower() for m in _FILE_STEM.findall(command)}
-
-
-def _worked(steps: Sequence[StepRow], after: int, failed: StepRow) -> tuple[Resolution, list[StepRow]]:
-    later = [s for s in steps if s.step_index > after][:_LOOKAHEAD]
-    for position, step in enumerate(later):
-        if _similar(failed, step):
-            chosen = later[: position + 1]
-            return "verified", chosen[-_MAX_WORKED:]
-    succeeded = [s for s in later if not s.is_error]
+def _worked(steps: Sequence[StepRow], after: int, by: int | None) -> tuple[Resolution, list[StepRow]]:
+    later = [s for s in steps if s.step_index > after]
+    if by is not None:
+        chosen = [s for s in later if s.step_index <= by]
+        return "verified", chosen[-_MAX_WORKED:]
+    succeeded = [s for s in later[:_LOOKAHEAD] if not s.is_error]
     if not succeeded:
         return "no", []
     return "likely", succeeded[: _MAX_WORKED - 1]
@@ -173,21 +159,25 @@ def _text(failures: Sequence[StepRow], worked: Sequence[StepRow]) -> str:
 
 def extract(session: str, steps: Sequence[StepRow], intern: Callable[[str], str] = str) -> list[Episode]:
     """The episodes of one session, from its steps in order."""
-    by_family: dict[str, list[StepRow]] = {}
-    for step in steps:
-        if step.is_error and step.signature and not any(m in step.signature for m in _NOT_ERRORS):
-            by_family.setdefault(signature_family(step.signature), []).append(step)
+    traced = recoveries.trace([_action(step) for step in steps], limit=_LOOKAHEAD)
+    by_key: dict[str, list[tuple[StepRow, Reading, int]]] = {}
+    for pos, (step, reading) in enumerate(zip(steps, traced.readings, strict=True)):
+        if reading.failed:
+            by_key.setdefault(reading.key, []).append((step, reading, pos))
     episodes: list[Episode] = []
-    for family, failures in by_family.items():
-        last = failures[-1]
-        resolution, worked = _worked(steps, last.step_index, last)
+    for key, found in by_key.items():
+        failures = [step for step, _, _ in found]
+        last, reading, pos = found[-1]
+        recovery = traced.recoveries.get(pos)
+        resolution, worked = _worked(steps, last.step_index, recovery.by if recovery else None)
         files = {f for s in (*failures, *worked) for f in s.files}
         commands = {w for s in failures if s.tool == "Bash" for w in command_words(s.summary)}
+        signature = reading.verdict.signature or last.signature or ""
         episodes.append(
             Episode(
                 session=session,
-                signature=intern(last.signature or ""),
-                family=intern(family),
+                signature=intern(signature),
+                family=intern(key),
                 tool=intern(last.tool),
                 first_step=failures[0].step_index,
                 last_step=last.step_index,

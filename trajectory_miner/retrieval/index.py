@@ -15,7 +15,7 @@ from trajectory_miner.retrieval.bm25 import BM25
 from trajectory_miner.retrieval.episodes import Episode, extract
 from trajectory_miner.retrieval.snapshot import Marks, Message, SessionRow, read_changes
 from trajectory_miner.retrieval.text import one_line, tokens
-from trajectory_miner.signatures import signature_family
+from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.store import Store
 
 # Rebuild from scratch when this share of the documents has been replaced.

@@ -19,6 +19,7 @@ from trajectory_miner.retrieval.answers import (
     fit,
 )
 from trajectory_miner.retrieval.index import MemoryIndex, SessionInfo
+from trajectory_miner.retrieval.relevance import FLOOR, Coverage, coverage, shown_words
 from trajectory_miner.retrieval.text import one_line, tokens
 
 OUTCOMES = ("success", "partial", "failure", "unknown")
@@ -60,7 +61,12 @@ def _line(info: SessionInfo, matched: list[str]) -> SessionLine:
 def search_sessions(
     index: MemoryIndex, query: str, project: str | None, outcome: str | None, limit: int, budget: int
 ) -> SessionList:
-    """Sessions whose title, prompts, steps and errors hold the query's words, best first."""
+    """Sessions whose title, prompts, steps and errors hold the query's words, best first.
+
+    A session must hold at least `relevance.FLOOR` of the query's information (its words
+    weighed by how rare they are in the store): sessions that share only a common word, or a
+    query whose words the history never saw, give an empty list and a note that says so.
+    """
     if outcome is not None and outcome not in OUTCOMES:
         raise BadRequest(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
     if not 1 <= limit <= MAX_LIMIT:
@@ -68,11 +74,14 @@ def search_sessions(
     terms = tokens(query)
     if not terms:
         return SessionList(note="the query holds no searchable words")
+    covered = coverage(index.session_bm25, terms)
     lines: list[SessionLine] = []
+    similar = 0
     for doc, _ in index.session_bm25.top(terms, max(limit * 20, 200)):
         info = index.sessions.get(index.session_of_doc.get(doc, ""))
-        if info is None:
+        if info is None or covered.of(doc) < FLOOR:
             continue
+        similar += 1
         if project and not _project_matches(project, info.project):
             continue
         if outcome and info.outcome != outcome:
@@ -80,8 +89,19 @@ def search_sessions(
         lines.append(_line(info, index.session_bm25.matched_terms(terms, doc)[:5]))
         if len(lines) >= limit:
             break
-    answer = SessionList(sessions=lines, note="" if lines else "no stored session matches")
+    answer = SessionList(sessions=lines, note="" if lines else _no_session_note(covered, similar, project, outcome))
     return fit(answer, budget, "sessions")
+
+
+def _no_session_note(covered: Coverage, similar: int, project: str | None, outcome: str | None) -> str:
+    if similar:
+        where = f" of project {project}" if project else ""
+        ended = f" with outcome {outcome}" if outcome else ""
+        return f"no session{where}{ended} holds these words ({similar} other session(s) do)"
+    words = shown_words(covered.words)
+    if len(covered.unseen) == len(covered.words):
+        return f"nothing similar in the history: none of the words searched is in it ({words})"
+    return f"nothing similar in the history: no stored session holds enough of the words searched ({words})"
 
 
 def list_skills(index: MemoryIndex, query: str | None, status: str | None, budget: int) -> SkillList:

@@ -1,18 +1,28 @@
 """Ranking for `find_replay_for_stuck_step`: which past fixes fit a step that is stuck now.
 
-Candidates come from three places: stuck episodes and mined items with the same error
-family, those whose family is close (rapidfuzz ratio), and the best BM25 matches of the
-description. Candidates with the same fix (the step that got past the error, names and
-numbers aside) become one, backed by all their sessions. Each is scored on explainable
-signals, and every signal that counted becomes one of the hit's `reasons`:
+Candidates come from two places: stuck episodes and mined items with the same specific error
+signature, or a close one of the same family (rapidfuzz ratio; never a generic signature such
+as a bare exit code, which says only that something failed), and the documents that hold
+enough of the question's words. Candidates with the same fix (the step that got past the
+error, names and numbers aside) become one, backed by all their sessions. Each is scored on
+explainable signals, and every signal that counted becomes one of the hit's `reasons`:
 
-    3.0 × signature match (1 exact, up to 0.8 fuzzy)  + 2.0 × text match (relative to the best)
+    3.0 × signature match (1 exact, up to 0.8 fuzzy)  + 2.0 × text coverage (0 to 1)
+  + 1.0 × BM25 score / the score the question's words could reach (repeated and dense matches)
   + 0.8 × files in common + 0.8 × commands in common  + 0.4 × same project
   + outcome (1.5 when the same kind of step then succeeded, 0.3 when the error just did not
     come back; session succeeded or failed; approved skill; mined replay)
   + 1.0 × sessions that got past it the same way (up to five) + 0.3 × recency
   + feedback (helpful up, harmful strongly down)
 
+The answer abstains rather than offer the best of a bad lot. A hit needs a signature match or
+a text coverage of at least `TEXT_FLOOR`: the share of the question's information the document
+holds, each word weighed by how rare it is in the store and words the store never saw
+weighing the most, with half an unseen word's weight (`UNSAID`) added for what a question
+leaves unsaid, so that two common words ("bash failed") are not enough (`relevance`). The
+share is judged against the store, never against the best hit, so a failure the history has
+never met finds nothing, and the note says what was searched. An error that says only that a
+program failed (a bare exit code) is answered on words by that program's past failures alone.
 Episodes that never got past the error are not hits; their attempts become `dead_ends`.
 """
 
@@ -20,21 +30,24 @@ from __future__ import annotations
 
 import math
 import posixpath
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rapidfuzz import fuzz, process
 
+from trajectory_miner.analysis.signatures import error_signature, family, is_generic, normalise, signature_family
 from trajectory_miner.mined import Replay, Skill
 from trajectory_miner.retrieval.answers import ReplayAnswer, ReplayHit
 from trajectory_miner.retrieval.episodes import Episode, fix_step
 from trajectory_miner.retrieval.index import Item, MemoryIndex, item_families
+from trajectory_miner.retrieval.relevance import FLOOR, Coverage, coverage, shown_words
 from trajectory_miner.retrieval.text import command_words, one_line, tokens
-from trajectory_miner.signatures import error_signature, normalise, signature_family
 
 W_SIGNATURE = 3.0
 W_TEXT = 2.0
+W_TF = 1.0
 W_FILES = 0.8
 W_COMMANDS = 0.8
 W_PROJECT = 0.4
@@ -43,11 +56,16 @@ W_SUPPORT = 1.0
 W_VERIFIED = 1.5
 W_LIKELY = 0.3
 FUZZY_CUTOFF = 75.0
-BM25_CANDIDATES = 200
+TEXT_CANDIDATES = 200
+TEXT_FLOOR = FLOOR
+# What a question about a failure is assumed to leave unsaid, in words the store never saw:
+# two common words ("bash failed") are too little to name a past fix.
+UNSAID = 0.5
 SHORTLIST = 60
 MIN_SCORE = 1.0
 _RECENCY_DAYS = 60.0
 _DAY = 86_400.0
+_DIGITS = re.compile(r"\d+")
 _OUTCOME_RANK = {"success": 0, "partial": 1, "unknown": 1, "failure": 2}
 
 
@@ -78,30 +96,58 @@ class _Scored:
 
 
 def query_family(query: StuckQuery) -> tuple[str | None, str | None]:
-    """The error signature and family the query names (from its error text, else its description)."""
+    """The error signature the query's error text gives (read with its last command, as the
+    store reads a failed step), and its specific part; both None without error text."""
     source = query.error_text if query.error_text and query.error_text.strip() else None
     if source is None:
         return None, None
-    signature = error_signature("Bash", source)
-    family = signature_family(signature)
-    return (signature, family) if family else (None, None)
+    signature = error_signature("Bash", source, query.recent_commands[-1] if query.recent_commands else "")
+    specific = signature_family(signature)
+    return (signature, specific) if specific else (None, None)
 
 
-def _signature_matches(index: MemoryIndex, family: str | None, description: str) -> dict[int, tuple[float, str]]:
-    """Docs whose family matches: doc → (strength, the family it matched)."""
+def _probes(signature: str | None, description: str) -> list[tuple[str, float]]:
+    """The signatures to look up, with the strength of an exact match: the error text's, then
+    one the description quotes. Generic ones say only that something failed: never probed."""
+    probes: list[tuple[str, float]] = []
+    if signature and not is_generic(signature):
+        probes.append((signature, 1.0))
+    described = error_signature("", description) if description else ""
+    if described and not is_generic(described) and signature_family(described) != signature_family(signature or ""):
+        probes.append((described, 0.8))
+    return probes
+
+
+def _signature_of(item: Item, specific: str) -> str:
+    """The signature of `item` whose specific part is `specific` ("" when none is)."""
+    if isinstance(item, Episode):
+        return item.signature or specific
+    candidates = [item.signature] if isinstance(item, Replay) else list(item.signatures)
+    return next((s for s in candidates if s and signature_family(s) == specific), "")
+
+
+def _signature_matches(index: MemoryIndex, signature: str | None, description: str) -> dict[int, tuple[float, str]]:
+    """Docs whose signature matches: doc → (strength, the specific signature it matched).
+
+    A match is exact, or close (rapidfuzz ratio at least `FUZZY_CUTOFF`) on a specific
+    signature of the same family: `No module named <q>` and `No module named <q>.<q>` are
+    close, `KeyError: <q>` and `TypeError: <q>` are not, however alike their text.
+    """
     found: dict[int, tuple[float, str]] = {}
-    probes = [family] if family else []
-    described = signature_family(error_signature("", description)) if description else ""
-    if described and described != family:
-        probes.append(described)
     keys = list(index.families)
-    for probe_number, probe in enumerate(probes):
-        for doc in index.families.get(probe, ()):
-            found.setdefault(doc, (1.0 if probe_number == 0 else 0.8, probe))
-        for key, ratio, _ in process.extract(probe, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=30):
-            strength = 0.8 * (ratio - FUZZY_CUTOFF) / (100.0 - FUZZY_CUTOFF)
-            strength = strength if probe_number == 0 else strength * 0.8
+    for probe, weight in _probes(signature, description):
+        specific, kind = signature_family(probe), family(probe)
+        for doc in index.families.get(specific, ()):
+            found.setdefault(doc, (weight, specific))
+        for key, ratio, _ in process.extract(specific, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=30):
+            strength = weight * 0.8 * (ratio - FUZZY_CUTOFF) / (100.0 - FUZZY_CUTOFF)
+            if key == specific or not strength:
+                continue
             for doc in index.families.get(key, ()):
+                item = index.items.get(doc)
+                other = _signature_of(item, key) if item is not None else ""
+                if not other or is_generic(other) or family(other) != kind:
+                    continue
                 if found.get(doc, (0.0, ""))[0] < strength:
                     found[doc] = (strength, key)
     return found
@@ -128,8 +174,9 @@ class _Asked:
 
 
 def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = None) -> ReplayAnswer:
-    """The best `k` fixes for a stuck step, with the dead ends others met on the same error."""
-    signature, family = query_family(query)
+    """The best `k` fixes for a stuck step, with the dead ends others met on the same error;
+    no hit, and a note saying what was searched, when nothing stored is like it."""
+    signature, specific = query_family(query)
     asked = _Asked(
         query=query,
         terms=_query_tokens(query),
@@ -137,12 +184,17 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
         commands={w for cmd in query.recent_commands for w in command_words(cmd)},
         reference=index.newest or (now or datetime.now(UTC)).timestamp(),
     )
-    by_signature = _signature_matches(index, family, query.description)
-    text_scores = dict(index.item_bm25.top(asked.terms, BM25_CANDIDATES)) if asked.terms else {}
-    best_text = max(text_scores.values(), default=0.0)
+    by_signature = _signature_matches(index, signature, query.description)
+    covered = coverage(index.item_bm25, asked.terms, prior=UNSAID)
+    by_text = covered.at_least(TEXT_FLOOR)[:TEXT_CANDIDATES]
+    bm25 = index.item_bm25.scores(asked.terms) if asked.terms else None
+    bound = index.item_bm25.upper_bound(asked.terms) if asked.terms else 0.0
+    program = _generic_program(signature)
+    if program:
+        by_text = [d for d in by_text if d in by_signature or _ran(index.items.get(d), program)]
     dead_ends: dict[str, tuple[str, set[str]]] = {}
     candidates: list[_Scored] = []
-    for doc in by_signature.keys() | text_scores.keys():
+    for doc in by_signature.keys() | set(by_text):
         item = index.items.get(doc)
         if item is None:
             continue
@@ -152,7 +204,7 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
             continue
         candidate = _Scored(doc, item)
         _score_signature(candidate, *by_signature.get(doc, (0.0, "")))
-        _score_text(candidate, text_scores.get(doc, 0.0), best_text)
+        _score_text(candidate, covered.of(doc), float(bm25[doc]) / bound if bm25 is not None and bound else 0.0)
         candidates.append(candidate)
     # One candidate per fix, backed by every session that got past the error that way; only
     # the best of them are worth the other signals, which move a candidate but little.
@@ -164,7 +216,7 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
         _score_outcome(candidate, index)
         _score_support(candidate)
         _score_feedback(candidate, index)
-        if candidate.score >= MIN_SCORE and (candidate.signature or candidate.text >= 0.25):
+        if candidate.score >= MIN_SCORE:
             scored.append(candidate)
     scored.sort(key=lambda c: (-c.score, c.doc))
     hits = scored[: max(1, query.k)]
@@ -176,15 +228,52 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
         dead_ends=_dead_end_lines(dead_ends),
     )
     if not hits:
-        answer.note = "nothing stored got past a step like this yet"
+        similar = bool(by_signature or by_text)
+        answer.note = _no_hit_note(signature, specific, covered) if not similar else _stuck_note(dead_ends)
     return answer
+
+
+def _generic_program(signature: str | None) -> str:
+    """The program named by a generic signature (`Exit code <n> @ make`), "" for another."""
+    if not signature or not is_generic(signature):
+        return ""
+    return signature_family(signature).rpartition(" @ ")[2] if " @ " in signature else ""
+
+
+def _ran(item: Item | None, program: str) -> bool:
+    """True for a failure of `program`: all a bare exit code says is which program failed, so
+    only that program's past failures can answer it."""
+    return isinstance(item, Episode) and program in item.commands
+
+
+def _stuck_note(dead_ends: dict[str, tuple[str, set[str]]]) -> str:
+    if dead_ends:
+        return "sessions met a failure like this, but none got past it yet: dead_ends lists what they tried"
+    return "nothing stored got past a step like this yet"
+
+
+def _no_hit_note(signature: str | None, specific: str | None, covered: Coverage) -> str:
+    """Say that nothing alike is stored, and what was searched."""
+    parts: list[str] = []
+    if signature and specific and is_generic(signature):
+        parts.append(f"the error text says only that the command failed ({one_line(specific, 60)})")
+    elif specific:
+        parts.append(f"no stored failure has the error signature {one_line(specific, 120)!r} or one close to it")
+    if not covered.words:
+        parts.append("the question holds no searchable words")
+    elif len(covered.unseen) == len(covered.words):
+        parts.append(f"none of the words searched is in the history ({shown_words(covered.words)})")
+    else:
+        unseen = f"; never seen: {shown_words(covered.unseen, 4)}" if covered.unseen else ""
+        parts.append(f"no stored step holds enough of the words searched ({shown_words(covered.words)}{unseen})")
+    return "nothing similar in the history: " + "; ".join(parts)
 
 
 def _note_dead_ends(dead_ends: dict[str, tuple[str, set[str]]], episode: Episode, cache: dict[int, str]) -> None:
     """Count what stuck sessions tried, alike attempts (other names, numbers, paths) together."""
     keys = cache.get(id(episode))
     if keys is None:
-        keys = cache[id(episode)] = "\n".join(normalise(line) for line in episode.tried)
+        keys = cache[id(episode)] = "\n".join(_alike(line) for line in episode.tried)
     for line, key in zip(episode.tried, keys.split("\n"), strict=False):
         example, sessions = dead_ends.setdefault(key, (line, set()))
         sessions.add(episode.session)
@@ -213,11 +302,10 @@ def _explain_signature(c: _Scored) -> None:
         )
 
 
-def _score_text(c: _Scored, raw: float, best: float) -> None:
-    if raw <= 0 or best <= 0:
-        return
-    c.text = raw / best
-    c.score += W_TEXT * c.text
+def _score_text(c: _Scored, share: float, weight: float) -> None:
+    if share > 0:
+        c.text = share
+        c.score += W_TEXT * share + W_TF * weight
 
 
 def _explain_text(c: _Scored, index: MemoryIndex, terms: list[str]) -> None:
@@ -225,7 +313,7 @@ def _explain_text(c: _Scored, index: MemoryIndex, terms: list[str]) -> None:
     words = index.item_bm25.matched_terms(terms, c.doc)[:5] if c.text else []
     if words:
         at = 1 if c.signature else 0
-        c.reasons.insert(at, f"text match ({c.text:.0%} of the best): {', '.join(words)}")
+        c.reasons.insert(at, f"text match ({c.text:.0%} of the question, rare words weighing most): {', '.join(words)}")
 
 
 def _basenames(paths: Sequence[str] | frozenset[str]) -> set[str]:
@@ -308,12 +396,18 @@ def _score_feedback(c: _Scored, index: MemoryIndex) -> None:
         c.reasons.append(f"marked harmful {harmful}×")
 
 
+def _alike(step: str) -> str:
+    """A step line with what differs between two runs of one step left out: paths, ids and
+    numbers (`normalise`), and the numbers inside names (`report_1`, `report_2`)."""
+    return _DIGITS.sub("<n>", normalise(step))
+
+
 def fix_key(item: Item, cache: dict[int, str]) -> str:
     """What tells one fix from another: resolution, error family and the fix step, normalised."""
     if isinstance(item, Episode) and item.worked_next:
         key = cache.get(id(item))
         if key is None:
-            key = cache[id(item)] = f"{item.resolution}|{item.family}|{normalise(fix_step(item).split(' — ', 1)[0])}"
+            key = cache[id(item)] = f"{item.resolution}|{item.family}|{_alike(fix_step(item).split(' — ', 1)[0])}"
         return key
     return f"{type(item).__name__}|{id(item)}"
 

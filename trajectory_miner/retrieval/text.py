@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from trajectory_miner.analysis.commands import parse
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,47}")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -68,10 +70,12 @@ def one_line(text: str, limit: int = 160) -> str:
 
 
 def command_words(command: str) -> set[str]:
-    """The words of a shell command that say what it does (program, subcommand, flags, modules)."""
+    """The words of a shell command that say what it does: for each part, the wrappers and
+    runners it goes through, its program and first arguments (subcommand, flags, modules)."""
     words: set[str] = set()
-    for part in re.split(r"\s*(?:&&|\|\||;|\|)\s*", command):
-        for word in part.split()[:6]:
+    for simple in parse(command).commands:
+        written = [w for wrapper in simple.wrappers for w in wrapper.split()]
+        for word in [*written, *simple.words[:6]]:
             base = word.rsplit("/", 1)[-1].lower()
             if base and not base.isdigit() and len(base) <= 40:
                 words.add(base)

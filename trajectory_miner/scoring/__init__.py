@@ -3,7 +3,8 @@
 The scorer is deterministic code over the stored trajectory — no model, no tokens — and each
 score carries the rule that computed it and the evidence (steps and facts) that moved it.
 Cards are stored with `SCORER_VERSION`; after a change to any rule, bump the version and
-`rescore_sessions` recomputes them all.
+`rescore_sessions` recomputes them all. A session with no turns (a file that held only
+metadata) gets no card: there is nothing to judge, and a card would enter every average.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from trajectory_miner.scoring.outcome import label_outcome
 from trajectory_miner.sessions import load_sessions
 from trajectory_miner.store import Store
 
-SCORER_VERSION = "1"
+SCORER_VERSION = "2"
 
 # How much each dimension counts in the overall score; whether the work got done counts most.
 WEIGHTS: dict[str, float] = {
@@ -120,14 +121,24 @@ def _active_skills(store: Store) -> list[Skill]:
     return [s for s in load_skills(store) if s.status in ACTIVE_STATUSES]
 
 
+_STALE_SQL = """
+    SELECT s.session_id FROM sessions s LEFT JOIN scores c USING (session_id)
+    WHERE CASE WHEN s.session_id IN (SELECT session_id FROM turns UNION SELECT session_id FROM steps)
+        THEN c.session_id IS NULL OR c.scorer_version <> ?
+        ELSE c.session_id IS NOT NULL END
+    ORDER BY s.session_id
+"""
+
+
 def stale_session_ids(store: Store) -> list[str]:
-    """Sessions with no card yet, or with a card from another scorer version."""
-    rows = store.query(
-        "SELECT s.session_id FROM sessions s LEFT JOIN scores c USING (session_id) "
-        "WHERE c.session_id IS NULL OR c.scorer_version <> ? ORDER BY s.session_id",
-        [SCORER_VERSION],
-    )
-    return [r[0] for r in rows]
+    """Sessions with turns and no card from this scorer version, and sessions with no turns but a card."""
+    return [r[0] for r in store.query(_STALE_SQL, [SCORER_VERSION])]
+
+
+def _drop_cards(store: Store, ids: Sequence[str]) -> None:
+    if ids:
+        for table in ("dimension_scores", "scores"):
+            store.con.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [list(ids)])
 
 
 def rescore_sessions(
@@ -141,7 +152,7 @@ def rescore_sessions(
     """Score the given sessions (all when `ids` is None) and store their cards; returns how many.
 
     Sessions are loaded in chunks, each chunk's cards stored in one transaction. Ids the store
-    does not know are skipped.
+    does not know are skipped; a session with no turns is not scored, and a card it had is removed.
     """
     wanted = list(ids) if ids is not None else [r[0] for r in store.query("SELECT session_id FROM sessions")]
     skills = _active_skills(store)
@@ -151,10 +162,13 @@ def rescore_sessions(
         part = wanted[start : start + chunk_size]
         with collector_paused():
             verdicts = latest_feedback(store, part)
+            loaded = load_sessions(store, part)
             cards = [
                 score_session(s, verdicts.get(s.session_id), skills, output_budget=output_budget)
-                for s in load_sessions(store, part)
+                for s in loaded
+                if s.turns
             ]
+            _drop_cards(store, [s.session_id for s in loaded if not s.turns])
             for card in cards:
                 card.scored_at = now
             save_scorecards(store, cards)

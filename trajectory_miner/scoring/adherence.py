@@ -12,13 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from trajectory_miner.analysis.checks import check_kind
+from trajectory_miner.analysis.commands import parse, parse_pattern
+from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.mined import Skill
 from trajectory_miner.scorecard import DimensionScore
-from trajectory_miner.scoring.checks import check_kind
 from trajectory_miner.scoring.facts import SessionFacts, StepFacts
 from trajectory_miner.scoring.measure import Finding, additive, clamp
-from trajectory_miner.scoring.shell import argv, segments
-from trajectory_miner.signatures import signature_family
 from trajectory_miner.transcript import SKILL_BODY_CAP, SKILL_BODY_MARKER
 
 ADHERENCE_RULE = (
@@ -118,10 +118,17 @@ class InPlay:
     expectations: tuple[Expectation, ...]
 
 
+def _work_words(command: str) -> tuple[str, ...]:
+    """The words of the first part of a command that does the work (not `cd`, not `export`);
+    a skill's `<placeholders>` count as words."""
+    work = parse_pattern(command).work()
+    return work[0].words if work else ()
+
+
 def _is_command(span: str) -> bool:
     if check_kind(span) is not None:
         return True
-    words = argv(span.strip())
+    words = _work_words(span)
     return bool(words) and words[0] in _COMMANDS and len(words) > 1
 
 
@@ -150,13 +157,10 @@ def _command_met(span: str, later: list[StepFacts]) -> bool:
     wanted = check_kind(span)
     if wanted is not None:
         return any(i.check is not None and i.check.tool == wanted[1] for i in later)
-    words = argv(segments(span)[0]) if segments(span) else ()
-    head = words[:2]
-    for item in later:
-        for part in segments(item.command):
-            if argv(part)[:2] == head:
-                return True
-    return False
+    head = _work_words(span)[:2]
+    if not head:
+        return False
+    return any(part.words[:2] == head for item in later for part in parse(item.command).commands)
 
 
 def _file_met(name: str, later: list[StepFacts]) -> bool:

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 
 from trajectory_miner.model import Turn
 from trajectory_miner.scorecard import DimensionScore
-from trajectory_miner.scoring.checks import Check
+from trajectory_miner.analysis.checks import Check
+from trajectory_miner.analysis.recoveries import EDIT_TOOLS, path_class
 from trajectory_miner.scoring.facts import Resolution, SessionFacts, StepFacts
 from trajectory_miner.scoring.measure import Finding, additive, clamp
 
 COMPLETION_RULE = (
-    "Starts at 0.75; the last test or build run passing adds 0.25 (0.1 when files changed after it) "
+    "Starts at 0.75; the last test or build run passing, or a failed command running clean after a fix "
+    "with no check after it, adds 0.25 (0.1 when files changed after it; a check that passes only after "
+    "its tests alone were edited takes 0.5 instead) "
     "and failing takes 0.5; ending on a failure nobody got past, or the model saying it could not do "
     "it, takes 0.3 each; each interrupt or user correction takes 0.3 and each rejected call 0.1; "
     "explicit feedback sets it to at least 0.95 (good) or at most 0.05 (bad)."
@@ -54,6 +57,14 @@ class EndState:
 
     last_check: Check | None = None
     changed_after_check: list[str] = field(default_factory=list)
+    # The last failure a later step got past, when no check ran after that step: the failed
+    # command running clean is the session's proof.
+    last_recovery: Resolution | None = None
+    changed_after_recovery: list[str] = field(default_factory=list)
+    # Test files edited to turn the last check from failing to passing, with no code changed.
+    tests_edited_to_pass: list[str] = field(default_factory=list)
+    # The last step that found its work already done (`nothing to commit`, `Already up to date`).
+    already_done: StepFacts | None = None
     open_failure: StepFacts | None = None
     gave_up: str = ""
     interrupts: list[tuple[int, int]] = field(default_factory=list)
@@ -139,6 +150,9 @@ def end_state(facts: SessionFacts, resolutions: list[Resolution]) -> EndState:
         after = [i for i in facts.steps if i.index > state.last_check.step_index and i.writes]
         state.changed_after_check = sorted({p for i in after for p in i.writes if _is_code(p)})
     state.changed = any(i.changed for i in facts.steps)
+    _last_recovery(state, facts, resolutions)
+    state.tests_edited_to_pass = _tests_edited_to_pass(facts, resolutions, state.last_check)
+    state.already_done = next((i for i in reversed(facts.steps) if i.reading.verdict.kind == "nothing_to_do"), None)
     working = [t for t in facts.session.turns if t.steps]
     if working:
         last_turn = working[-1].turn_index
@@ -159,6 +173,40 @@ def end_state(facts: SessionFacts, resolutions: list[Resolution]) -> EndState:
     state.rejections = [i for i in facts.steps if i.failure == "rejected" and i.turn not in interrupted]
     state.last_ok = next((i for i in reversed(facts.steps) if i.failure is None), None)
     return state
+
+
+def _last_recovery(state: EndState, facts: SessionFacts, resolutions: list[Resolution]) -> None:
+    recovered = [r for r in resolutions if r.by is not None and r.status in ("resolved", "slow")]
+    if not recovered:
+        return
+    last = max(recovered, key=lambda r: r.by.index if r.by is not None else -1)
+    assert last.by is not None
+    check = state.last_check
+    if check is not None and check.step_index >= last.by.index:
+        return
+    state.last_recovery = last
+    after = [i for i in facts.steps if i.index > last.by.index and i.writes]
+    state.changed_after_recovery = sorted({p for i in after for p in i.writes if _is_code(p)})
+
+
+def _tests_edited_to_pass(facts: SessionFacts, resolutions: list[Resolution], check: Check | None) -> list[str]:
+    """The test files edited between the last failing run of the final check and its passing run,
+    when nothing but tests was edited: the check passes because it checks less."""
+    if check is None or not check.passed:
+        return []
+    fixed = [r for r in resolutions if r.by is not None and r.by.index == check.step_index and r.failure.check]
+    if not fixed:
+        return []
+    start = fixed[0].failure.index
+    edited = [
+        p
+        for i in facts.steps
+        if start < i.index < check.step_index and i.step.tool_name in EDIT_TOOLS
+        for p in i.step.files
+    ]
+    if edited and all(path_class(p) == "tests" for p in edited):
+        return sorted(set(edited))
+    return []
 
 
 def _gave_up(turns: list[Turn]) -> str:
@@ -193,7 +241,14 @@ def _findings(state: EndState) -> list[Finding]:
     check = state.last_check
     if check is not None:
         where = (check.turn_index, check.step_index)
-        if check.passed:
+        if check.passed and state.tests_edited_to_pass:
+            names = ", ".join(p.rsplit("/", 1)[-1] for p in state.tests_edited_to_pass[:3])
+            findings.append(
+                Finding(
+                    f"last {check.tool} run passed only after editing the tests ({names}), not the code", -0.5, *where
+                )
+            )
+        elif check.passed:
             if state.changed_after_check:
                 names = ", ".join(p.rsplit("/", 1)[-1] for p in state.changed_after_check[:3])
                 findings.append(
@@ -207,6 +262,15 @@ def _findings(state: EndState) -> list[Finding]:
                 findings.append(Finding(f"last {check.tool} run passed ({check.summary})", 0.25, *where))
         else:
             findings.append(Finding(f"last {check.tool} run failed ({check.summary})", -0.5, *where))
+    recovery = state.last_recovery
+    if recovery is not None and recovery.by is not None and (check is None or check.passed):
+        ran = recovery.by.command or recovery.by.step.tool_name
+        units = 0.1 if state.changed_after_recovery else 0.25
+        if check is not None and check.passed:
+            units = 0.0
+        findings.append(
+            Finding(f"`{ran[:80]}` failed, then ran clean after the fix", units, recovery.by.turn, recovery.by.index)
+        )
     if state.open_failure is not None:
         item = state.open_failure
         findings.append(Finding(f"ended on a failure nobody got past: {item.family[:90]}", -0.3, item.turn, item.index))

@@ -7,9 +7,10 @@ completion and skill adherence live in `completion.py` and `adherence.py`.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
+from trajectory_miner.analysis.commands import is_read_only, parse
+from trajectory_miner.analysis.filework import file_work
 from trajectory_miner.scorecard import DimensionScore
 from trajectory_miner.scoring.facts import (
     ANY_FILE,
@@ -20,7 +21,6 @@ from trajectory_miner.scoring.facts import (
     resolve_failures,
 )
 from trajectory_miner.scoring.measure import Finding, Scale, scaled
-from trajectory_miner.scoring.shell import argv, is_read_only, operands
 
 DimensionResult = tuple[DimensionScore, dict[int, float]]
 
@@ -107,7 +107,18 @@ def _repeat_finding(item: StepFacts, seen: _Tracker, steps: list[StepFacts]) -> 
     return Finding(fact, 1.0, item.turn, item.index)
 
 
-_DISCARD = re.compile(r"\bgit\s+(?:checkout\s+--|restore\b|reset\s+--hard|stash(?:\s+(?:push|save))?\s*(?:$|&|;|\|))")
+def _discards(command: str) -> bool:
+    """A git command that throws the working tree's edits away (`checkout --`, `restore`,
+    `reset --hard`, `stash`)."""
+    for simple in parse(command).commands:
+        if simple.program != "git" or not simple.args:
+            continue
+        sub, rest = simple.args[0], simple.args[1:]
+        if (sub == "checkout" and "--" in rest) or sub == "restore" or (sub == "reset" and "--hard" in rest):
+            return True
+        if sub == "stash" and rest[:1] in ((), ("push",), ("save",)):
+            return True
+    return False
 
 
 def _undo_finding(item: StepFacts, edits: dict[str, list[tuple[str, str, int]]]) -> Finding | None:
@@ -121,7 +132,7 @@ def _undo_finding(item: StepFacts, edits: dict[str, list[tuple[str, str, int]]])
         history.append((old, new, step.step_index))
         if undone is not None:
             return Finding(f"undid the edit of step {undone} to {_short(step.files[0])}", 1.0, item.turn, item.index)
-    elif item.command and edits and _DISCARD.search(item.command):
+    elif item.command and edits and _discards(item.command):
         return Finding(f"threw edits away with `{item.command[:60]}`", 1.0, item.turn, item.index)
     return None
 
@@ -208,48 +219,6 @@ ROUTING_RULE = (
     "the main conversation that a subagent could have taken — scaled by the calls made."
 )
 
-_PIPELINE_SPLIT = re.compile(r"\s*(?:&&|\|\||;|\n)\s*")
-_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?.*?\n.*?\n\1\b", re.DOTALL)
-_READERS = frozenset({"cat", "head", "tail", "nl", "less", "more"})
-_SEARCHERS = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack"})
-
-
-def _misroute(words: tuple[str, ...], first_in_pipe: bool, raw: str) -> tuple[str, str] | None:
-    """(the tool that should have been used, why) for one simple command, or None."""
-    program = words[0]
-    args = operands(words)
-    if program in ("cat", "echo", "printf") and re.search(r"(?<![0-9&])>{1,2}\s*(?!/dev/null|&)\S", raw):
-        return "Write", f"wrote a file with `{program} >`"
-    if program in _READERS and first_in_pipe and args and "-f" not in words:
-        return "Read", f"read a file with `{program}`"
-    if program == "sed":
-        if any(w.startswith("-i") or w == "--in-place" for w in words):
-            return "Edit", "edited a file with `sed -i`"
-        if "-n" in words and args:
-            return "Read", "read lines with `sed -n`"
-    if program == "perl" and any(w.startswith(("-pi", "-i")) for w in words):
-        return "Edit", "edited a file with `perl -i`"
-    if program in _SEARCHERS and first_in_pipe and len(args) >= 1:
-        return "Grep", f"searched with `{program}`"
-    if program == "find" and any(w in ("-name", "-iname", "-path", "-regex") for w in words):
-        return "Glob", "looked for files with `find -name`"
-    if program == "ls" and ("-R" in words or any("*" in a for a in args)):
-        return "Glob", "looked for files with `ls`"
-    return None
-
-
-def _bash_misroutes(command: str) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for pipeline in _PIPELINE_SPLIT.split(_HEREDOC.sub("", command).strip()):
-        for position, raw in enumerate(p for p in pipeline.split("|") if p.strip()):
-            words = argv(raw.strip())
-            if words:
-                hit = _misroute(words, position == 0, raw)
-                if hit:
-                    found.append(hit)
-    return found
-
-
 def _available(tool: str, facts: SessionFacts) -> bool:
     # Read, Edit and Write come with every session; Grep and Glob only count when seen in use.
     if tool in facts.unavailable:
@@ -301,7 +270,7 @@ def routing_accuracy(facts: SessionFacts) -> DimensionResult:
                 )
             )
         elif item.command and item.failure not in ("rejected", "cancelled"):
-            hits = [(tool, why) for tool, why in _bash_misroutes(item.command) if _available(tool, facts)]
+            hits = [(tool, why) for tool, why in file_work(item.command) if _available(tool, facts)]
             if hits:
                 tool, why = hits[0]
                 findings.append(Finding(f"{why} where {tool} exists", 1.0, item.turn, item.index))

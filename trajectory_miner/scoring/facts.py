@@ -15,34 +15,24 @@ from typing import Literal
 
 import orjson
 
+from trajectory_miner.analysis import recoveries
+from trajectory_miner.analysis.checks import Check, step_check
+from trajectory_miner.analysis.commands import argv, identity, is_read_only, operands, segments, surely_writes
+from trajectory_miner.analysis.recoveries import Action, Reading
 from trajectory_miner.model import Session, Step
-from trajectory_miner.scoring.checks import Check, step_check
-from trajectory_miner.scoring.shell import (
-    READ_ONLY_PROGRAMS,
-    argv,
-    command_key,
-    is_read_only,
-    operands,
-    segments,
-    surely_writes,
-)
-from trajectory_miner.signatures import normalise, signature_family
 
-FailureKind = Literal["error", "rejected", "interrupted", "cancelled", "no_tool", "check"]
+FailureKind = Literal["error", "check", "hidden", "no_tool", "rejected", "interrupted", "cancelled", "sandbox"]
+# What a verdict that is not a failure still tells the dimensions: the user or the sandbox
+# stopped the call, or a sibling's failure cancelled it. Other non-failures are clean steps.
+_STOPPED: dict[str, FailureKind] = {
+    "rejected": "rejected",
+    "interrupted": "interrupted",
+    "cancelled": "cancelled",
+    "sandbox": "sandbox",
+}
 
-EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
+EDIT_TOOLS = recoveries.EDIT_TOOLS
 ANY_FILE = "*"
-
-_REJECTED = ("doesn't want to proceed with this tool use", "tool use was rejected")
-_INTERRUPTED = ("[Request interrupted by user", "Interrupted by user", "interrupted by user")
-_CANCELLED = ("Cancelled: parallel tool call",)
-_NO_TOOL = re.compile(r"No such tool available: ([\w.-]+)")
-_NOTHING_TO_DO = ("nothing to commit", "nothing added to commit", "no changes added to commit")
-_EXIT_LINE = re.compile(r"^Exit code \d+\s*", re.MULTILINE)
-_QUIET_WHEN_EMPTY = frozenset(
-    {"grep", "egrep", "fgrep", "rg", "ag", "ack", "test", "[", "diff", "cmp", "pgrep", "which"}
-)
-_GENERIC_FAMILY = re.compile(r"^(?:Exit code <n>|error|failed|<q>|<path>)?$", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -50,6 +40,7 @@ class StepFacts:
     """One step and what the dimensions read from it."""
 
     step: Step
+    reading: Reading
     command: str = ""
     key: str = ""
     failure: FailureKind | None = None
@@ -71,7 +62,7 @@ class StepFacts:
     @property
     def is_failure(self) -> bool:
         """A failure the work itself caused (not the user stopping it, not a sibling's)."""
-        return self.failure in ("error", "no_tool", "check")
+        return self.reading.failed
 
 
 @dataclass(slots=True)
@@ -86,9 +77,32 @@ class SessionFacts:
     used: set[str] = field(default_factory=set)
 
 
+def action(step: Step) -> Action:
+    """A stored step as the analysis reads it."""
+    command = str(step.input.get("command") or "") if step.tool_name == "Bash" else ""
+    before = after = ""
+    if step.tool_name in EDIT_TOOLS:
+        before = str(step.input.get("old_string") or "")
+        after = str(step.input.get("new_string") or step.input.get("content") or "")
+    return Action(
+        index=step.step_index,
+        turn=step.turn_index,
+        tool=step.tool_name,
+        command=command,
+        output=step.result_text,
+        is_error=step.is_error,
+        exit_code=step.exit_code,
+        files=tuple(step.files),
+        before=before,
+        after=after,
+        thought=step.thought,
+        signature=step.error_signature or "",
+    )
+
+
 def _call_key(step: Step, command: str) -> str:
     if step.tool_name == "Bash":
-        return "Bash:" + command_key(command)
+        return "Bash:" + identity(command)
     data = step.input
     if step.tool_name == "Read":
         return f"Read:{data.get('file_path')}:{data.get('offset')}:{data.get('limit')}"
@@ -98,48 +112,11 @@ def _call_key(step: Step, command: str) -> str:
         return step.tool_name + ":" + step.summary
 
 
-def _benign(step: Step, command: str) -> bool:
-    """A non-zero exit that reports an answer, not a fault: grep finding nothing, git having
-    nothing to commit."""
-    text = step.result_text
-    if any(marker in text[:600] for marker in _NOTHING_TO_DO):
-        return True
-    if step.exit_code == 1 and not _EXIT_LINE.sub("", text).strip():
-        parts = segments(command)
-        last = argv(parts[-1]) if parts else ()
-        return bool(last) and last[0] in _QUIET_WHEN_EMPTY
-    return False
-
-
-def _failure(step: Step, command: str, check: Check | None) -> tuple[FailureKind | None, str | None]:
-    if not step.is_error:
-        if check is not None and check.passed is False:
-            return "check", None
-        return None, None
-    if command and check is None and _benign(step, command):
-        return None, None
-    head = step.result_text[:400]
-    if any(marker in head for marker in _REJECTED):
-        return "rejected", None
-    if any(marker in head for marker in _CANCELLED):
-        return "cancelled", None
-    missing = _NO_TOOL.search(head)
-    if missing:
-        return "no_tool", missing.group(1).rstrip(".")
-    if any(marker in head for marker in _INTERRUPTED):
-        return "interrupted", None
-    return "error", None
-
-
-def _family(facts: StepFacts) -> str:
-    step = facts.step
-    if facts.failure == "check" and facts.check is not None:
-        return f"check:{facts.check.tool}:{normalise(facts.check.summary)}"
-    family = signature_family(step.error_signature or "")
-    if _GENERIC_FAMILY.match(family):
-        target = facts.key if step.tool_name != "Bash" else command_key(facts.command)
-        return f"{step.tool_name}:{target}:{family}"
-    return family
+def _failure(reading: Reading) -> FailureKind | None:
+    verdict = reading.verdict
+    if verdict.failed:
+        return "hidden" if verdict.kind == "hidden" else verdict.kind if verdict.kind in ("check", "no_tool") else "error"
+    return _STOPPED.get(verdict.kind or "")
 
 
 def _read_target(step: Step, command: str) -> str | None:
@@ -161,7 +138,7 @@ def _read_target(step: Step, command: str) -> str | None:
 
 def _changed(step: Step, command: str, failure: FailureKind | None, check: Check | None) -> tuple[str, ...]:
     # A call that failed is taken to have changed nothing; checks only look.
-    if failure is not None and failure != "check":
+    if failure is not None and failure not in ("check", "hidden"):
         return ()
     if step.tool_name in EDIT_TOOLS:
         return tuple(step.files) or (ANY_FILE,)
@@ -172,13 +149,15 @@ def _changed(step: Step, command: str, failure: FailureKind | None, check: Check
 
 def step_facts(step: Step) -> StepFacts:
     """What the dimensions read from one step."""
-    command = str(step.input.get("command") or "") if step.tool_name == "Bash" else ""
+    reading = recoveries.read(action(step))
+    command = reading.action.command
     check = step_check(step) if command else None
-    failure, missing = _failure(step, command, check)
-    facts = StepFacts(step=step, command=command, check=check, failure=failure, missing_tool=missing)
+    failure = _failure(reading)
+    facts = StepFacts(step=step, reading=reading, command=command, check=check, failure=failure)
+    facts.missing_tool = reading.verdict.missing_tool
     facts.key = _call_key(step, command)
-    if failure in ("error", "no_tool", "check"):
-        facts.family = _family(facts)
+    if reading.failed:
+        facts.family = reading.key
     facts.changed = _changed(step, command, failure, check)
     if facts.changed:
         surely = step.tool_name in EDIT_TOOLS or (bool(command) and surely_writes(command))
@@ -210,7 +189,6 @@ def session_facts(session: Session) -> SessionFacts:
 # --- what became of each failure ----------------------------------------------------------
 
 RECOVERY_WINDOW = 6
-_SEARCH_LIMIT = 40
 
 Recovery = Literal["resolved", "slow", "repeated", "unresolved"]
 
@@ -228,59 +206,19 @@ class Resolution:
         return self.by.index - self.failure.index if self.by is not None else 0
 
 
-def main_program(command: str) -> str | None:
-    """The first program of a command that does more than look around."""
-    for part in segments(command):
-        words = argv(part)
-        if words and words[0] not in READ_ONLY_PROGRAMS:
-            return words[0]
-    return None
-
-
-def resolves(failure: StepFacts, later: StepFacts) -> bool:
-    """True when a later successful step gets past the failure: the same check passing, the
-    same program running cleanly, the same tool or file working, or any tool working after
-    a call to a tool that does not exist."""
-    if later.failure is not None:
-        return False
-    if failure.failure == "no_tool":
-        return True
-    if failure.check is not None:
-        return later.check is not None and later.check.tool == failure.check.tool and bool(later.check.passed)
-    step, other = failure.step, later.step
-    if step.tool_name == "Bash":
-        if other.tool_name != "Bash":
-            return False
-        program = main_program(failure.command)
-        return program is not None and program == main_program(later.command)
-    if other.tool_name == step.tool_name:
-        return True
-    # Another tool reaching the same target: the skill's file read instead, the file written whole.
-    targets = [t.rsplit("/", 1)[-1] for t in (*step.files, step.skill_name or "") if t]
-    return any(t in other.summary for t in targets)
-
-
 def resolve_failures(steps: list[StepFacts]) -> list[Resolution]:
-    """For every failure in order, what became of it."""
-    next_same: dict[int, int] = {}
-    seen: dict[str, int] = {}
-    for pos in range(len(steps) - 1, -1, -1):
-        item = steps[pos]
-        if item.is_failure:
-            if item.family in seen:
-                next_same[pos] = seen[item.family]
-            seen[item.family] = pos
+    """For every failure in order, what became of it (as `analysis.recoveries` reads it)."""
+    traced = recoveries.follow([item.reading for item in steps])
     found: list[Resolution] = []
-    for pos, item in enumerate(steps):
-        if not item.is_failure:
-            continue
-        stop = min(next_same.get(pos, len(steps)), pos + 1 + _SEARCH_LIMIT, len(steps))
-        fixed = next((steps[j] for j in range(pos + 1, stop) if resolves(item, steps[j])), None)
-        if fixed is not None:
-            status: Recovery = "resolved" if fixed.index - item.index <= RECOVERY_WINDOW else "slow"
-            found.append(Resolution(item, status, fixed))
-        elif pos in next_same:
-            found.append(Resolution(item, "repeated", steps[next_same[pos]]))
+    for pos in traced.failures():
+        item = steps[pos]
+        recovery = traced.recoveries.get(pos)
+        if recovery is not None:
+            by = next(s for s in steps[pos + 1 :] if s.index == recovery.by)
+            status: Recovery = "resolved" if recovery.distance <= RECOVERY_WINDOW else "slow"
+            found.append(Resolution(item, status, by))
+        elif pos in traced.repeats:
+            found.append(Resolution(item, "repeated", steps[traced.repeats[pos]]))
         else:
             found.append(Resolution(item, "unresolved"))
     return found

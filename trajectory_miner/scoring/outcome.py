@@ -42,6 +42,9 @@ def _from_checks(state: EndState, adherence: float) -> Label | None:
     run = f"last {check.tool} run"
     if not check.passed:
         return Label("failure", 0.85, "tests", f"{run} failed: {check.summary}")
+    if state.tests_edited_to_pass:
+        names = ", ".join(p.rsplit("/", 1)[-1] for p in state.tests_edited_to_pass[:3])
+        return Label("failure", 0.6, "tests", f"{run} passed only after its tests were edited ({names}), not the code")
     if state.open_failure is not None or state.gave_up:
         return Label("partial", 0.6, "tests", f"{run} passed, but the session ended on a failure")
     troubles = _troubles(state)
@@ -73,6 +76,13 @@ def _heuristic(state: EndState, adherence: float, has_steps: bool) -> Label:
         return Label("partial", 0.5, "heuristic", "no test run, and the loaded skill's steps were not followed")
     if not has_steps:
         return Label("unknown", 0.2, "heuristic", "no tool calls and no feedback: nothing to judge by")
+    recovery = state.last_recovery
+    if recovery is not None and recovery.by is not None and not state.changed_after_recovery:
+        ran = recovery.by.command or recovery.by.step.tool_name
+        return Label("success", 0.65, "heuristic", f"no test run; `{ran[:60]}` failed, then ran clean after the fix")
+    if not state.changed and state.already_done is not None:
+        what = state.already_done.command or state.already_done.step.tool_name
+        return Label("success", 0.5, "heuristic", f"no test run; `{what[:60]}` found its work already done")
     if not state.changed:
         return Label("unknown", 0.3, "heuristic", "nothing was changed or checked")
     return Label("success", 0.55, "heuristic", "no test run; every failure was got past and the session ended cleanly")

@@ -110,7 +110,8 @@ def description_for(skill: Skill, redact: Redact) -> str:
     """What the skill does and when to use it, within the description limits."""
     what = no_angles(one_line(redact(skill.description))).rstrip(". ") or _NO_DESCRIPTION
     when = no_angles(one_line(redact(skill.trigger))).rstrip(". ")
-    tail = f" Use when: {_end(_cut(when, 300))}" if when else ""
+    # A description that already says when (a fix skill's does) needs no second telling.
+    tail = f" Use when: {_end(_cut(when, 300))}" if when and when not in what else ""
     return _end(_cut(what, MAX_DESCRIPTION - len(tail) - 1)) + tail
 
 
@@ -149,6 +150,7 @@ def render(skill: Skill, name: str, redact: Redact) -> str:
         "",
         one_line(redact(skill.trigger)) or "When the description above matches the task.",
         "",
+        *(["## Why it works", "", one_line(redact(skill.why)), ""] if one_line(skill.why) else []),
         "## Steps",
         "",
         *(steps or ["1. No steps recorded: follow the description."]),

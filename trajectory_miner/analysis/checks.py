@@ -11,11 +11,11 @@ decides only when no summary is found.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from trajectory_miner.analysis.commands import argv, segments
 from trajectory_miner.model import Step
-from trajectory_miner.scoring.shell import argv, segments
 
 CheckKind = Literal["test", "build", "lint", "typecheck"]
 
@@ -293,24 +293,30 @@ def read_result(text: str, is_error: bool, exit_code: int | None) -> tuple[bool 
 _INTERRUPTED = ("Command timed out", "[Request interrupted", "doesn't want to proceed", "Interrupted by user")
 
 
-def step_check(step: Step) -> Check | None:
-    """The check a Bash step ran, with its result; None when the step ran none."""
-    if step.tool_name != "Bash" or not step.has_result:
-        return None
-    command = str(step.input.get("command") or step.summary)
+def command_check(command: str, text: str, is_error: bool, exit_code: int | None) -> Check | None:
+    """The check a Bash command ran, read from its output (turn and step left at 0); None when
+    it ran none."""
     found = check_kind(command)
-    text = step.result_text
     if found is None:
         # A script of the project's own (`./run_tests.sh`) still shows a runner's summary.
         shown = test_summary(text) if not _is_viewer(command) else None
         if shown is None or shown[0] is None:
             return None
-        return Check(step.turn_index, step.step_index, "test", "tests", shown[0], shown[1])
+        return Check(0, 0, "test", "tests", shown[0], shown[1])
     kind, tool = found
     if any(marker in text[:300] for marker in _INTERRUPTED):
-        return Check(step.turn_index, step.step_index, kind, tool, None, "interrupted")
-    passed, summary = read_result(text, step.is_error, step.exit_code)
-    return Check(step.turn_index, step.step_index, kind, tool, passed, summary)
+        return Check(0, 0, kind, tool, None, "interrupted")
+    passed, summary = read_result(text, is_error, exit_code)
+    return Check(0, 0, kind, tool, passed, summary)
+
+
+def step_check(step: Step) -> Check | None:
+    """The check a Bash step ran, with its result; None when the step ran none."""
+    if step.tool_name != "Bash" or not step.has_result:
+        return None
+    command = str(step.input.get("command") or step.summary)
+    found = command_check(command, step.result_text, step.is_error, step.exit_code)
+    return replace(found, turn_index=step.turn_index, step_index=step.step_index) if found else None
 
 
 _VIEWERS = frozenset({"cat", "head", "tail", "less", "more", "grep", "rg", "echo", "printf", "sed", "awk", "jq"})

@@ -1,7 +1,7 @@
 import pytest
 from scoring.builders import bash
 
-from trajectory_miner.scoring.checks import check_kind, read_result, step_check
+from trajectory_miner.analysis.checks import check_kind, read_result, step_check
 
 
 @pytest.mark.parametrize(
