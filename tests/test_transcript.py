@@ -39,7 +39,7 @@ def test_every_tool_use_is_paired_with_its_result(every_entry_dir: Path) -> None
     }
     assert all(s.has_result for s in steps.values())
     assert steps["toolu_bash1"].is_error and steps["toolu_bash1"].exit_code == 1
-    assert steps["toolu_bash1"].error_signature == "Bash|exit1|AssertionError @ pytest"
+    assert steps["toolu_bash1"].error_signature == "Bash|exit1|AssertionError in test_add"
     assert not steps["toolu_bash2"].is_error and steps["toolu_bash2"].exit_code == 0
     assert steps["toolu_edit1"].duration_ms == 12
     assert steps["toolu_read1"].files == ["/work/demo/calc.py"]

@@ -18,8 +18,8 @@ import orjson
 from pydantic import BaseModel, Field
 
 from trajectory_miner import textcap
-from trajectory_miner.model import Event, EventKind, Step, TokenUsage, Turn, TurnKind
 from trajectory_miner.analysis.signatures import error_signature, exit_code
+from trajectory_miner.model import Event, EventKind, Step, TokenUsage, Turn, TurnKind
 
 Redact = Callable[[str], str]
 

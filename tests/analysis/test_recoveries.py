@@ -5,7 +5,7 @@ from __future__ import annotations
 from trajectory_miner.analysis.recoveries import Action, Change, path_class, trace
 
 KEY_ERROR = (
-    "Exit code 1\nTraceback (most recent call last):\n  File \"/tmp/x/app.py\", line 3, in <module>\n"
+    'Exit code 1\nTraceback (most recent call last):\n  File "/tmp/x/app.py", line 3, in <module>\n'
     "    url = os.environ['DATABASE_URL']\nKeyError: 'DATABASE_URL'"
 )
 

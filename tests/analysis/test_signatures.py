@@ -91,7 +91,11 @@ def test_pytest_failure_keeps_the_failing_test_but_not_its_file_or_values() -> N
     one = "Exit code 1\nFAILED tests/test_calc.py::test_add - AssertionError: assert 3 == 4\n1 failed in 0.05s"
     moved = "Exit code 1\nFAILED src/test_calc.py::test_add[1-2] - assert 7 == 9\n1 failed in 0.09s"
     other = "Exit code 1\nFAILED tests/test_math.py::test_sub - assert 1 == 2\n1 failed in 0.09s"
-    assert specific("Bash", one, "python -m pytest -q") == specific("Bash", moved, "pytest") == "AssertionError in test_add"
+    assert (
+        specific("Bash", one, "python -m pytest -q")
+        == specific("Bash", moved, "pytest")
+        == "AssertionError in test_add"
+    )
     assert specific("Bash", other, "pytest") == "AssertionError in test_sub"
 
 

@@ -16,11 +16,11 @@ from export.pools import (
     session_of,
 )
 
+from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.export import dataset_schema, export_dataset
 from trajectory_miner.export.render import SYSTEM_PROMPT, VALUE_CHARS, action_text
 from trajectory_miner.model import Step
 from trajectory_miner.sessions import load_session
-from trajectory_miner.analysis.signatures import signature_family
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -106,7 +106,7 @@ def test_pairs_prefer_what_got_past_a_stuck_point_over_what_did_not(tmp_path: Pa
     failed_at = [s.step_index for s in stuck_steps if s.is_error]
     for pair in pairs:
         meta = pair["metadata"]
-        assert meta["signature"] == "ModuleNotFoundError: No module named <q>"
+        assert meta["signature"] == "ModuleNotFoundError: No module named 'helpers'"
         assert orjson.loads(pair["chosen"][0]["content"])["input"] == fix_step.input
         assert meta["rejected"]["session_id"] == meta["session_id"] == stuck
         assert meta["step_index"] in failed_at and meta["rejected"]["step_index"] == meta["step_index"] + 1

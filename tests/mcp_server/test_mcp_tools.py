@@ -163,7 +163,7 @@ def test_the_hint_file_follows_the_index_unless_live_hints_are_off(planted_home:
     hints = planted_home.home / "hints.json"
     assert not call(planted_home, "search_sessions", {"query": "helpers"}).is_error
     table = json.loads(hints.read_text(encoding="utf-8"))["hints"]
-    assert "python -m scripts." in table["ModuleNotFoundError: No module named <q>"]["fix"]
+    assert "python -m scripts." in table["ModuleNotFoundError: No module named 'helpers'"]["fix"]
     hints.unlink()
     planted_home.config_file.write_text("live_hints = false\n", encoding="utf-8")
     assert not call(planted_home, "search_sessions", {"query": "helpers"}).is_error

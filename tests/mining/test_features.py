@@ -154,9 +154,12 @@ def test_generic_key_lines_are_told_apart_by_the_command_that_failed() -> None:
     )
     missing = "Exit code 127\n/bin/bash: line 1: poetry: command not found"
     assert canonical_family(error_signature("Bash", missing, "poetry install")) == "poetry: command not found"
-    for line in ("FAILED tests/test_a.py::test_b - AssertionError: assert 1 == 2", "tests/test_a.py:9: AssertionError"):
-        signature = error_signature("Bash", f"Exit code 1\n{line}", "git stash && python -m pytest")
-        assert canonical_family(signature) == "AssertionError @ pytest"
+    named = error_signature(
+        "Bash", "Exit code 1\nFAILED tests/test_a.py::test_b - AssertionError: assert 1 == 2", "pytest"
+    )
+    assert canonical_family(named) == "AssertionError in test_b"
+    bare = error_signature("Bash", "Exit code 1\ntests/test_a.py:9: AssertionError", "git stash && python -m pytest")
+    assert canonical_family(bare) == "AssertionError @ pytest"
 
 
 def test_features_survive_a_round_trip_through_json() -> None:

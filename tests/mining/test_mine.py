@@ -15,7 +15,7 @@ JEST = "jest: command not found"
 
 
 def planted(report: MiningReport) -> list:  # type: ignore[type-arg]
-    return [p for p in report.patterns if p.root_cause_cluster == JEST]
+    return [p for p in report.patterns if p.cluster_key == "sig:" + JEST]
 
 
 def test_the_planted_failure_is_a_pattern_over_exactly_the_sessions_that_hit_it(mining_store: MiningStore) -> None:
@@ -25,7 +25,8 @@ def test_the_planted_failure_is_a_pattern_over_exactly_the_sessions_that_hit_it(
     assert pattern.frequency == 5
     assert (pattern.failing_sessions, pattern.succeeding_sessions) == (3, 2)
     assert "command_not_found" in pattern.failure_types
-    assert {"npm test", "npm test -- <args>"} <= set(pattern.affected_targets)
+    # Variants of one command (`npm test`, `npm test -- cart`) are one target.
+    assert {"npm test", "npm run test"} == set(pattern.affected_targets)
     assert set(pattern.example_sessions[:3]) == {mining_store.ids[n] for n in STUCK}
     assert pattern.suggested_fix_type == "skill_update"
     assert pattern.dimensions and pattern.severity in ("high", "critical")
@@ -53,7 +54,7 @@ def test_the_two_fixes_merge_into_one_generalised_candidate_skill(mining_store: 
     (skill,) = [s for s in report.skills if s.cluster_key.startswith("fix:")]
     assert sorted(mining_store.name(s) for s in skill.source_sessions) == sorted(FIXED)
     assert (skill.support, skill.success_rate, skill.status) == (2, 1.0, "candidate")
-    assert skill.steps[0] == "Run `npm install`" and skill.steps[-1].startswith("Run `npm test")
+    assert skill.steps[0] == "Install what is missing: `npm install`" and skill.steps[-1].startswith("Run `npm test")
     assert JEST in skill.trigger and skill.tools_used == ["Bash"]
     assert re.match(r"S-\d{3}$", skill.id)
     text = " ".join([skill.description, skill.trigger, *skill.steps, *skill.context_requirements])
@@ -67,13 +68,9 @@ def test_skills_come_only_from_sessions_scoring_at_least_0_85_everywhere(mining_
     assert [s for s in report.skills if s.cluster_key.startswith("fix:")] == []
 
 
-def test_a_fix_skill_names_no_table_function_or_path_of_the_session_it_came_from(mining_store: MiningStore) -> None:
+def test_a_failure_met_in_one_session_only_makes_no_skill(mining_store: MiningStore) -> None:
     save_scorecards(mining_store.store, [card(mining_store.ids[ONE_OFF], "success", 0.95)])
-    (skill,) = [s for s in mine(mining_store.store).skills if "OperationalError" in s.trigger]
-    assert skill.steps == ["Run `python <file>.py migrate`", "Run `python <file>.py <name>`"]
-    text = " ".join([skill.name, skill.description, skill.trigger, *skill.steps, *skill.context_requirements])
-    for specific in ("orders_order", "check_orders", "manage.py", "/home/"):
-        assert specific not in text
+    assert [s for s in mine(mining_store.store).skills if "OperationalError" in s.trigger] == []
 
 
 def test_each_stuck_session_gets_a_replay_pointing_at_the_fix_that_worked(mining_store: MiningStore) -> None:

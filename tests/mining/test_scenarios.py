@@ -15,6 +15,8 @@ from trajectory_miner.store import Store, open_store
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
 STUCK = ("recurring_module_error_stuck_a", "recurring_module_error_stuck_b", "recurring_module_error_stuck_c")
+# The stuck sessions whose missing module other sessions got past (`stuck_b` misses another one).
+JOINED = ("recurring_module_error_stuck_a", "recurring_module_error_stuck_c")
 FIXED = ("recurring_module_error_fixed_a", "recurring_module_error_fixed_b")
 ONE_OFF = "incident_bad_config_json"
 LATE = "recurring_module_error_stuck_c"
@@ -60,12 +62,15 @@ def _planted(report: MiningReport) -> list:  # type: ignore[type-arg]
     return [p for p in report.patterns if "ModuleNotFoundError" in p.root_cause_cluster]
 
 
-def test_the_planted_module_error_is_one_pattern_over_the_five_sessions_that_hit_it(recorded: Recorded) -> None:
+def test_missing_modules_got_past_the_same_way_are_one_pattern_and_another_module_is_not(recorded: Recorded) -> None:
+    # `helpers` and `common` are both got past by running the script as a module; `textkit`
+    # is another module no session got past, so it stays an incident of its own.
     report = mine(recorded.store)
     (pattern,) = _planted(report)
-    assert recorded.names(pattern.sessions) == sorted(STUCK + FIXED)
+    assert recorded.names(pattern.sessions) == sorted(JOINED + FIXED)
+    assert "'<name>'" in pattern.cluster_key
     assert "import_error" in pattern.failure_types
-    assert pattern.failing_sessions == 3 and pattern.succeeding_sessions == 2
+    assert pattern.failing_sessions == 2 and pattern.succeeding_sessions == 2
     assert pattern.p_value is not None and pattern.lift is not None
     assert len(pattern.self_questions) == 5
 
@@ -81,10 +86,10 @@ def test_the_replay_of_each_stuck_session_points_at_the_module_run_that_worked(r
     report = mine(recorded.store)
     fixed = {recorded.ids[n] for n in FIXED}
     skills = {s.id: s for s in report.skills}
-    for name in STUCK:
+    for name in JOINED:
         (replay,) = [r for r in report.replays if r.stuck_session == recorded.ids[name]]
         assert "ModuleNotFoundError" in replay.signature
-        assert "Run `python -m <module>`" in replay.next_steps
+        assert any(step.startswith("Run `python -m <module>`") for step in replay.next_steps)
         if replay.successful_pattern in skills:
             assert set(skills[replay.successful_pattern].source_sessions) <= fixed
         else:
@@ -103,4 +108,4 @@ def test_ids_are_stable_and_a_new_session_is_the_only_one_read_again(tmp_path: P
     assert {p.cluster_key: p.id for p in first.patterns} == {p.cluster_key: p.id for p in again.patterns}
     assert again.sessions_processed == 0
     assert third.sessions_processed == 1
-    assert _planted(third)[0].id == _planted(first)[0].id and _planted(third)[0].frequency == 5
+    assert _planted(third)[0].id == _planted(first)[0].id and _planted(third)[0].frequency == 4

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from trajectory_miner.analysis.signatures import error_signature
 from trajectory_miner.model import Event, Session, Step, Turn
 from trajectory_miner.scorecard import Evidence, Scorecard
-from trajectory_miner.analysis.signatures import error_signature
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
 

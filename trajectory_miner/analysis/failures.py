@@ -97,7 +97,9 @@ _COMPARISONS = frozenset({"diff", "cmp", "colordiff"})
 _LOOKUPS = frozenset({"which", "type", "hash", "whereis", "test", "[", "[["})
 # A listing: a path that is not there is its answer, not a fault.
 _PATH_LOOKS = frozenset({"ls"})
-_MISSING_PATH = re.compile(r"(?:cannot access|cannot stat|can't stat|cannot open)? ?[^\n]*No such file or directory\s*$")
+_MISSING_PATH = re.compile(
+    r"(?:cannot access|cannot stat|can't stat|cannot open)? ?[^\n]*No such file or directory\s*$"
+)
 _VERSION_FLAGS = frozenset({"--version", "-v", "-V", "version", "-version"})
 # Programs whose output is what they read (a log, a file, history): an error in it is not theirs.
 _VIEWERS = frozenset(

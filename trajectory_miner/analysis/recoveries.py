@@ -56,7 +56,9 @@ _DEPENDENCY_FILES = re.compile(
     r"(?:^|/)(?:requirements[\w.-]*\.txt|Pipfile(?:\.lock)?|poetry\.lock|uv\.lock|package-lock\.json|yarn\.lock"
     r"|pnpm-lock\.yaml|Cargo\.lock|go\.sum|Gemfile(?:\.lock)?|package\.json|go\.mod|Cargo\.toml)$"
 )
-_TEST_FILES = re.compile(r"(?:^|/)(?:tests?|spec|__tests__)/|(?:^|/)(?:test_[^/]*|[^/]*_test\.\w+|[^/]*\.(?:test|spec)\.\w+)$")
+_TEST_FILES = re.compile(
+    r"(?:^|/)(?:tests?|spec|__tests__)/|(?:^|/)(?:test_[^/]*|[^/]*_test\.\w+|[^/]*\.(?:test|spec)\.\w+)$"
+)
 _CONFIG_FILES = re.compile(
     r"(?:^|/)(?:\.env[\w.-]*|[^/]*\.(?:toml|ini|cfg|conf|ya?ml|json|properties)|Dockerfile|Makefile"
     r"|\.[\w-]+rc(?:\.\w+)?|conftest\.py)$"
@@ -188,8 +190,11 @@ def gets_past(failed: Reading, later: Reading) -> bool:
     if failed.verdict.kind == "no_tool":
         return later.action.tool != failed.action.tool or later.action.tool in EDIT_TOOLS
     if failed.check is not None:
-        return later.check is not None and later.check[0] == failed.check[0] and later.check[1] is True and (
-            _covers(failed, later)
+        return (
+            later.check is not None
+            and later.check[0] == failed.check[0]
+            and later.check[1] is True
+            and (_covers(failed, later))
         )
     step, other = failed.action, later.action
     if step.tool == "Bash":
@@ -280,8 +285,8 @@ def changes_of(reading: Reading, failed: Reading | None = None) -> list[Change]:
         written = simple.writes_to
         if _is_install(simple):
             found.append(Change("install", _short(" ".join(simple.words))))
-        for target in written:
-            found.append(Change("edit", _short(simple.text), target, path_class(target)))
+        for path in written:
+            found.append(Change("edit", _short(simple.text), path, path_class(path)))
         again = target is not None and _same_part(target, wanted, simple)
         if not (written or _is_install(simple) or simple.is_setup or again) and _is_step(simple):
             found.append(Change("step", _short(simple.text)))

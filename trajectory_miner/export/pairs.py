@@ -16,9 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.export.render import SYSTEM_PROMPT, action_text, state_text
 from trajectory_miner.sessions import load_sessions
-from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.store import Store
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from trajectory_miner.model import Session, Step, Turn
 from trajectory_miner.analysis.signatures import signature_family
+from trajectory_miner.model import Session, Step, Turn
 
 SYSTEM_PROMPT = (
     "You are a coding agent working in a software repository through tools. Given the user's request "

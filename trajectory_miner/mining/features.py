@@ -14,8 +14,8 @@ from typing import Any
 from trajectory_miner.analysis import recoveries
 from trajectory_miner.analysis.recoveries import Action, Reading, Recovery
 from trajectory_miner.mining import behaviours
-from trajectory_miner.mining.behaviours import Behaviour
 from trajectory_miner.mining import generalise as gen
+from trajectory_miner.mining.behaviours import Behaviour
 from trajectory_miner.mining.kinds import failure_kinds
 from trajectory_miner.mining.loader import SessionRows, StepRow
 

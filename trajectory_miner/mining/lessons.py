@@ -101,7 +101,9 @@ def env_names(fixes: Sequence[Fix]) -> list[str]:
 
 
 def _env_assignment(name: str, fixes: Sequence[Fix]) -> str:
-    values = [c[1].split("=", 1)[1] for f in fixes for c in f.changes if c[0] == "environment" and c[1].startswith(name + "=")]
+    values = [
+        c[1].split("=", 1)[1] for f in fixes for c in f.changes if c[0] == "environment" and c[1].startswith(name + "=")
+    ]
     value = values[0] if values and len(set(values)) == 1 else "<value>"
     return f"{name}={value}"
 
@@ -116,7 +118,9 @@ def cause(fixes: Sequence[Fix], kind: str) -> str:
     """Why the fixes worked, in a sentence built from what they changed."""
     names = ", ".join(f"`{n}`" for n in env_names(fixes)[:3]) or "the variable it needs"
     paths = ", ".join(dict.fromkeys(f"`{e[0]}`" for e in _edits(fixes, {"config", "source", "tests", "other"})[:2]))
-    flags = ", ".join(f"`{c[1]}`" for c in dict.fromkeys(c for f in fixes for c in map(tuple, f.changes) if c[0] == "command"))
+    flags = ", ".join(
+        f"`{c[1]}`" for c in dict.fromkeys(c for f in fixes for c in map(tuple, f.changes) if c[0] == "command")
+    )
     steps = ", ".join(f"`{c}`" for c in dict.fromkeys(c[1] for f in fixes for c in f.changes if c[0] == "step"))
     words = _KIND_WORDS.get(kind, "changing what it needed").format(
         names=names, paths=paths or "the project", flags=flags or "the right options", steps=steps or "a step"

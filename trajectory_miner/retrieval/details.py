@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
+from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.model import Session, Step
 from trajectory_miner.retrieval.answers import SessionDetail, StepLine, fit, size
 from trajectory_miner.retrieval.listing import BadRequest, short_project
 from trajectory_miner.retrieval.text import one_line
 from trajectory_miner.scorecard import load_scorecards
 from trajectory_miner.sessions import load_session, resolve_session_id
-from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.store import Store
 
 Detail = Literal["brief", "steps", "full"]

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.mined import Pattern, Replay, Skill
 from trajectory_miner.retrieval.bm25 import BM25
 from trajectory_miner.retrieval.episodes import Episode, extract
 from trajectory_miner.retrieval.snapshot import Marks, Message, SessionRow, read_changes
 from trajectory_miner.retrieval.text import one_line, tokens
-from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.store import Store
 
 # Rebuild from scratch when this share of the documents has been replaced.

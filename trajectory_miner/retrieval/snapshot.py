@@ -26,7 +26,9 @@ _PROMPTS_PER_SESSION = 3
 
 _STEPS_SQL = """
     SELECT session_id, step_index, turn_index, tool_name, summary, left(thought, 300), is_error,
-        error_signature, CASE WHEN is_error OR (tool_name = 'Bash' AND (summary LIKE '%|%' OR summary LIKE '%;%')) THEN right(result_text, 600) ELSE '' END, files,
+        error_signature,
+        CASE WHEN is_error OR (tool_name = 'Bash' AND (summary LIKE '%|%' OR summary LIKE '%;%'))
+            THEN right(result_text, 600) ELSE '' END, files,
         CASE WHEN tool_name IN ('Edit', 'MultiEdit')
             THEN coalesce(left(json_extract_string(input, '$.new_string'), 100), '') ELSE '' END
     FROM steps WHERE session_id IN (SELECT id FROM _chunk)

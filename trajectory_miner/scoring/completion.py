@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from trajectory_miner.model import Turn
-from trajectory_miner.scorecard import DimensionScore
 from trajectory_miner.analysis.checks import Check
 from trajectory_miner.analysis.recoveries import EDIT_TOOLS, path_class
+from trajectory_miner.model import Turn
+from trajectory_miner.scorecard import DimensionScore
 from trajectory_miner.scoring.facts import Resolution, SessionFacts, StepFacts
 from trajectory_miner.scoring.measure import Finding, additive, clamp
 

@@ -219,6 +219,7 @@ ROUTING_RULE = (
     "the main conversation that a subagent could have taken — scaled by the calls made."
 )
 
+
 def _available(tool: str, facts: SessionFacts) -> bool:
     # Read, Edit and Write come with every session; Grep and Glob only count when seen in use.
     if tool in facts.unavailable:

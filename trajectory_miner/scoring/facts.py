@@ -9,7 +9,6 @@ again, the check it ran, and the files it read or changed.
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -115,7 +114,9 @@ def _call_key(step: Step, command: str) -> str:
 def _failure(reading: Reading) -> FailureKind | None:
     verdict = reading.verdict
     if verdict.failed:
-        return "hidden" if verdict.kind == "hidden" else verdict.kind if verdict.kind in ("check", "no_tool") else "error"
+        return (
+            "hidden" if verdict.kind == "hidden" else verdict.kind if verdict.kind in ("check", "no_tool") else "error"
+        )
     return _STOPPED.get(verdict.kind or "")
 
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.mined import Skill, load_skills
 from trajectory_miner.mining.generalise import command_head
 from trajectory_miner.model import Session, Step
 from trajectory_miner.scorecard import load_scorecards
 from trajectory_miner.sessions import load_sessions
-from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.skills.lifecycle import naive_utc, save_skill
 from trajectory_miner.store import Store
 
