@@ -50,7 +50,9 @@ def _pathological() -> None:
 
 
 def _results() -> list[tuple[str, str, bool, str]]:
-    found = [(r["tool"], r["output"], r["is_error"], r["command"]) for r in json.loads(TABLE.read_text())["rows"]]
+    rows = json.loads(TABLE.read_text())["rows"]
+    # Rows that point into the corpus carry no text; the corpus pass reads those results.
+    found = [(r["tool"], r["output"], r["is_error"], r.get("command", "")) for r in rows if "output" in r]
     for path in sorted(CORPUS.glob("claude-code*/*.jsonl")) if CORPUS.is_dir() else []:
         commands: dict[str, tuple[str, str]] = {}
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
