@@ -14,55 +14,19 @@ of the other agents recorded there) cold, with no cache, and prints:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from trajectory_miner.analysis import commands  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "analysis"))
+from table_rows import corpus_commands  # noqa: E402
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-
-
-def _shell_commands(value: Any) -> Iterator[str]:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-            continue
-        if not isinstance(item, dict):
-            continue
-        stack.extend(item.values())
-        found: Any = None
-        if item.get("type") == "tool_use" and item.get("name") == "Bash":
-            found = (item.get("input") or {}).get("command")
-        elif item.get("type") == "toolCall" and item.get("name") == "bash":
-            found = (item.get("arguments") or {}).get("command")
-        elif item.get("tool_name") == "run_shell_command":
-            found = (item.get("parameters") or {}).get("command")
-        elif item.get("type") == "function_call" and item.get("name") == "exec_command":
-            try:
-                found = json.loads(item.get("arguments") or "{}").get("cmd")
-            except (ValueError, AttributeError):
-                found = None
-        if isinstance(found, str):
-            yield found
-
-
-def corpus_commands(corpus: Path) -> list[str]:
-    found: list[str] = []
-    for path in sorted(corpus.rglob("*.json*")):
-        for line in path.read_text(errors="replace").splitlines():
-            try:
-                found.extend(_shell_commands(json.loads(line)))
-            except ValueError:
-                continue
-    return found
 
 
 def _rate(read: Callable[[str], object], texts: list[str], repeat: int) -> float:

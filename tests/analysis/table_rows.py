@@ -144,3 +144,46 @@ def params(rows: Sequence[dict[str, Any]], ids: Sequence[str]) -> list[Any]:
     """The rows as test parameters; a row whose text is in the absent corpus is skipped."""
     skip = pytest.mark.skip(reason=ABSENT)
     return [pytest.param(row, id=key, marks=() if has_text(row) else skip) for row, key in zip(rows, ids, strict=True)]
+
+
+# --- shell commands of whole transcripts ----------------------------------------------------
+
+
+def shell_commands(value: Any) -> Iterator[str]:
+    """Shell commands in a transcript entry: Claude Code's Bash, Codex's exec_command, pi's bash
+    and Gemini's run_shell_command calls."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        stack.extend(item.values())
+        found: Any = None
+        if item.get("type") == "tool_use" and item.get("name") == "Bash":
+            found = (item.get("input") or {}).get("command")
+        elif item.get("type") == "toolCall" and item.get("name") == "bash":
+            found = (item.get("arguments") or {}).get("command")
+        elif item.get("tool_name") == "run_shell_command":
+            found = (item.get("parameters") or {}).get("command")
+        elif item.get("type") == "function_call" and item.get("name") == "exec_command":
+            try:
+                found = json.loads(item.get("arguments") or "{}").get("cmd")
+            except (ValueError, AttributeError):
+                found = None
+        if isinstance(found, str):
+            yield found
+
+
+def corpus_commands(corpus: Path = CORPUS) -> list[str]:
+    """Every shell command of every transcript under `corpus`, in file order."""
+    commands: list[str] = []
+    for path in sorted(corpus.rglob("*.json*")):
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                commands.extend(shell_commands(json.loads(line)))
+            except ValueError:
+                continue
+    return commands

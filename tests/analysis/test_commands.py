@@ -11,15 +11,13 @@ place of their values and no identity. The expectations were read and checked by
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from analysis.table_rows import command_rows, params
+from analysis.table_rows import command_rows, corpus_commands, params
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -399,48 +397,9 @@ def test_identity_never_loses_an_assignment(assignments: list[tuple[str, str]], 
 # --- the corpus -----------------------------------------------------------------------------
 
 
-def _bash_commands(value: Any) -> Iterator[str]:
-    """Shell commands in a transcript entry: Claude Code's Bash, Codex's exec_command, pi's bash
-    and Gemini's run_shell_command calls."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-            continue
-        if not isinstance(item, dict):
-            continue
-        stack.extend(item.values())
-        found: Any = None
-        if item.get("type") == "tool_use" and item.get("name") == "Bash":
-            found = (item.get("input") or {}).get("command")
-        elif item.get("type") == "toolCall" and item.get("name") == "bash":
-            found = (item.get("arguments") or {}).get("command")
-        elif item.get("tool_name") == "run_shell_command":
-            found = (item.get("parameters") or {}).get("command")
-        elif item.get("type") == "function_call" and item.get("name") == "exec_command":
-            try:
-                found = json.loads(item.get("arguments") or "{}").get("cmd")
-            except (ValueError, AttributeError):
-                found = None
-        if isinstance(found, str):
-            yield found
-
-
-def _corpus_commands() -> list[str]:
-    commands: list[str] = []
-    for path in sorted(CORPUS.rglob("*.json*")):
-        for line in path.read_text(errors="replace").splitlines():
-            try:
-                commands.extend(_bash_commands(json.loads(line)))
-            except ValueError:
-                continue
-    return commands
-
-
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not beside the repository")
 def test_every_bash_command_of_the_corpus_is_read_by_the_grammar() -> None:
-    commands = _corpus_commands()
+    commands = corpus_commands()
     assert len(commands) > 100
     light = [c for c in commands if not parse(c).parsed]
     assert len(light) <= len(commands) // 100

@@ -138,3 +138,34 @@ def test_files_are_classed_by_their_role() -> None:
     assert path_class("requirements-dev.txt") == "dependencies"
     assert path_class("package.json") == "dependencies"
     assert path_class("docs/usage.md") == "docs"
+
+
+PYTEST_FAILED = (
+    "Exit code 1\nF.\n=== FAILURES ===\nE   assert 1 == 2\n"
+    "FAILED tests/test_tiers.py::test_bulk - assert 1 == 2\n1 failed, 1 passed in 0.01s"
+)
+PYTEST_PASSED = "1 passed in 0.01s"
+
+
+def test_a_narrower_test_run_recovers_a_full_run_only_when_it_runs_the_failing_file() -> None:
+    fix = edit(1, "src/tiers.py", "a > b", "a >= b")
+    other_file = [
+        bash(0, "pytest -q", PYTEST_FAILED, error=True),
+        fix,
+        bash(2, "pytest -q tests/test_other.py", PYTEST_PASSED),
+    ]
+    failing_file = [
+        bash(0, "pytest -q", PYTEST_FAILED, error=True),
+        fix,
+        bash(2, "pytest -q tests/test_tiers.py", PYTEST_PASSED),
+    ]
+    everything = [bash(0, "pytest -q", PYTEST_FAILED, error=True), fix, bash(2, "pytest", PYTEST_PASSED)]
+    assert recovered_by(other_file) is None
+    assert recovered_by(failing_file) == 2
+    assert recovered_by(everything) == 2
+
+
+def test_a_selected_subset_does_not_recover_a_run_whose_failing_files_are_unknown() -> None:
+    collection = "Exit code 2\nImportError while loading conftest\nKeyError: 'DATABASE_URL'"
+    actions = [bash(0, "pytest -q", collection, error=True), bash(1, "pytest -q -k totals", PYTEST_PASSED)]
+    assert recovered_by(actions) is None

@@ -81,3 +81,55 @@ def test_a_repeated_failure_gets_the_planted_fix_from_the_miner_and_the_live_hin
     assert "python -m scripts.report_" in json.dumps(miner[0]["content"])
     hinted = [r for r in requests if "trajectory-miner: this error came back" in json.dumps(r.body)]
     assert hinted, "the PostToolUseFailure hook added no hint after the second failure"
+
+
+BORROW = "error[E0502]: cannot borrow `totals` as mutable because it is also borrowed as immutable"
+STUCK_ON_THE_UNSEEN = Scenario(
+    "stuck_on_an_unseen_error_asks_the_miner",
+    ("Build the ledger and tell me if it compiles.",),
+    (
+        turn(bash("{python} build_ledger.py", "Build the ledger")),
+        turn(text("Same error again."), bash("{python} build_ledger.py", "Build the ledger again")),
+        turn(text("This failed twice; the miner may still be starting."), call("WaitForMcpServers")),
+        turn(
+            text("Asking what worked before."),
+            call(
+                TOOL,
+                stuck_description="the ledger build fails: a value is borrowed as mutable while borrowed",
+                error_text=BORROW,
+                recent_commands=["python build_ledger.py"],
+            ),
+        ),
+        say("Nothing in the history helps here."),
+    ),
+    {"build_ledger.py": f"import sys\nsys.exit({BORROW!r})\n"},
+)
+
+
+def test_an_unseen_failure_gets_nothing_similar_and_no_hint(tmp_path: Path) -> None:
+    home = tmp_path / "miner-home"
+    database = planted_store(home)
+    with open_store(database, read_only=True) as store:
+        hints = hints_from_store(store)
+        write_hints(home / "hints.json", hints)
+    assert hints, "the planted store gives hints, so their absence below means something"
+    result = run_scenario(
+        STUCK_ON_THE_UNSEEN,
+        plugin_dir=REPO,
+        env={
+            "TRAJECTORY_MINER_HOME": str(home),
+            "TRAJECTORY_MINER_PYTHON": sys.executable,
+            "ENABLE_TOOL_SEARCH": "false",
+        },
+        allowed_tools=(TOOL, "WaitForMcpServers"),
+        workdir=tmp_path / "run",
+        timeout=180,
+    )
+    assert result.exit_code == 0, result.runs[-1].stderr
+    requests = result.main_requests()
+    results = [block for message in requests[-1].body["messages"] for block in tool_results(message)]
+    answer = [b for b in results if "nothing similar in the history" in json.dumps(b.get("content"))]
+    assert answer, [json.dumps(b)[:300] for b in results]
+    assert not answer[0].get("is_error")
+    assert "worked_next" not in json.dumps(answer[0]["content"])
+    assert not [r for r in requests if "trajectory-miner: this error came back" in json.dumps(r.body)]

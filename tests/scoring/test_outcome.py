@@ -69,3 +69,17 @@ def test_mixed_signs_lean_to_failure_not_success() -> None:
         session(tool("Edit", file_path="/w/a.py"), bash("python app.py", "Traceback\nKeyError: 'x'", code=1))
     )
     assert scored.outcome == "failure"
+
+
+def test_work_found_already_done_is_a_success_only_when_nothing_was_changed() -> None:
+    clean = "On branch main\nnothing to commit, working tree clean"
+    only_found = score_session(session(bash("git status"), bash("git commit -am 'update'", clean, code=1)))
+    assert (only_found.outcome, only_found.outcome_source) == ("success", "heuristic")
+    assert "already done" in only_found.outcome_reason
+    changed = score_session(
+        session(
+            tool("Edit", file_path="/w/a.py", old_string="x = 1", new_string="x = 2"),
+            bash("git commit -am 'update'", clean, code=1),
+        )
+    )
+    assert "already done" not in changed.outcome_reason

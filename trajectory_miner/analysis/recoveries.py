@@ -29,6 +29,9 @@ ChangeKind = Literal["edit", "environment", "install", "command", "step"]
 SEARCH_LIMIT = 40
 _DETAIL = 120
 _CANNOT_OPEN = re.compile(r"can't open file|Cannot find module '<path>'")
+# Test runners name the files of failing tests: `FAILED tests/test_x.py::test_y`, `ERROR
+# tests/test_x.py`, `FAIL src/x.test.ts`.
+_FAILING_FILE = re.compile(r"^(?:FAILED|ERROR|FAIL)\s+(\S+?\.\w+)(?:::|\s|$)", re.MULTILINE)
 _HELP = frozenset({"--help", "-h", "--version", "-V", "help"})
 _FILTERS = frozenset({"tail", "head", "grep", "egrep", "rg", "tee", "sort", "uniq", "wc", "cat", "less", "cut", "awk"})
 _FILE_STEM = re.compile(r"(?:^|[\s/=.])([A-Za-z_][\w-]*)\.(?:py|js|mjs|cjs|ts|tsx|jsx|rb|go|rs|sh|java|php)\b")
@@ -229,12 +232,27 @@ def _same_part(part: Simple, wanted: set[str], other: Simple) -> bool:
 
 def _covers(failed: Reading, later: Reading) -> bool:
     """A later check run covers a failed one when it runs what the failed one named, or
-    everything (no operands)."""
+    everything (no operands). A failed run of everything is covered by a narrower run only
+    when that run names the files whose tests failed: a subset that avoids them passing
+    proves nothing about the failure."""
     part, again = failed.target, later.target
     if part is None or again is None:
         return True
     wanted, ran = _operand_keys(part), _operand_keys(again)
-    return not ran or wanted <= ran
+    if not ran:
+        return True
+    if not wanted:
+        wanted = _failing_files(failed.action.output)
+        return bool(wanted) and wanted <= ran
+    return wanted <= ran
+
+
+def _failing_files(output: str) -> set[str]:
+    """The stems of the test files a runner's output names as failing."""
+    found: set[str] = set()
+    for path in _FAILING_FILE.findall(output):
+        found |= _stems(path) or {path.rsplit("/", 1)[-1].lower()}
+    return found
 
 
 def _operand_keys(simple: Simple) -> set[str]:

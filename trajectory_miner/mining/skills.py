@@ -63,6 +63,39 @@ _STACKS = {
     "go": "Go",
 }
 _SLUG = re.compile(r"[^a-z0-9]+")
+_PLACEHOLDERS = re.compile(r"<[a-z]+>")
+# Words that carry no meaning in a skill's name.
+_NAME_STOP = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "is",
+        "are",
+        "was",
+        "no",
+        "not",
+        "named",
+        "following",
+        "could",
+        "cannot",
+        "can",
+        "t",
+        "file",
+        "or",
+        "and",
+        "be",
+        "module",
+        "errno",
+        "such",
+        "directory",
+    }
+)
 _LANGUAGES = {
     "py": "Python",
     "ts": "TypeScript",
@@ -100,6 +133,19 @@ def _stack(files: list[str]) -> str:
     """The dominant file extension of a procedure, so workflows of different stacks stay apart."""
     extensions = Counter(f.rsplit(".", 1)[-1] for f in files if "." in f.rsplit("/", 1)[-1])
     return min(extensions.items(), key=lambda kv: (-kv[1], kv[0]))[0] if extensions else "any"
+
+
+def _fix_name(failure: str, kind: str, limit: int = 48) -> str:
+    """A fix skill's name: the error's own telling words (its type, the variable, module or flag
+    it names), cut at a word, then the kind of fix, so a model can match it against a task."""
+    suffix = kind.replace("_", "-")
+    words = [w for w in _SLUG.split(_PLACEHOLDERS.sub(" ", failure).lower()) if w and w not in _NAME_STOP]
+    kept: list[str] = ["fix"]
+    for word in words:
+        if len("-".join([*kept, word, suffix])) > limit:
+            break
+        kept.append(word)
+    return "-".join([*kept, suffix])
 
 
 def _slug(text: str, limit: int = 48) -> str:
@@ -193,7 +239,7 @@ def _fix_skill(topic: str, fixes: list[Fix], support: int, ids: Callable[[str, s
     return Skill(
         id=ids("skills", topic),
         cluster_key=topic,
-        name=_slug(f"fix {error.split(':')[0] if error else failing} {kind.replace('_', ' ')}"),
+        name=_fix_name(family or failing, kind),
         description=f"When {situation}: {why}{alone}",
         trigger=f"{situation}",
         why=why,

@@ -116,7 +116,9 @@ def description_for(skill: Skill, redact: Redact) -> str:
 
 
 def _end(sentence: str) -> str:
-    return sentence if sentence.endswith("…") else sentence + "."
+    # A sentence that ends inside a quotation already has its stop: `“… set it first.”`.
+    closed = sentence.endswith(("”", '"')) and sentence[:-1].endswith((".", "!", "?", "…"))
+    return sentence if closed or sentence.endswith(("…", ".", "!", "?")) else sentence + "."
 
 
 def _bullets(items: list[str], redact: Redact) -> list[str]:
