@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from harness.claude_runner import claude_available, run_scenario
+from harness.fake_api import RecordedRequest
 from harness.scenarios import Scenario, bash, call, say, text, turn
 from retrieval.builders import planted_store
 
@@ -55,13 +56,17 @@ def tool_results(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
 
 
-def test_a_repeated_failure_gets_the_planted_fix_from_the_miner_and_the_live_hint(tmp_path: Path) -> None:
+def run_against_planted_store(scenario: Scenario, tmp_path: Path) -> list[RecordedRequest]:
+    """Run a scenario with the plugin over a planted store and its live-hint table; the
+    requests the model received."""
     home = tmp_path / "miner-home"
     database = planted_store(home)
     with open_store(database, read_only=True) as store:
-        write_hints(home / "hints.json", hints_from_store(store))
+        hints = hints_from_store(store)
+    assert hints, "the planted store gives hints, so a missing hint means something"
+    write_hints(home / "hints.json", hints)
     result = run_scenario(
-        STUCK_AGAIN,
+        scenario,
         plugin_dir=REPO,
         env={
             "TRAJECTORY_MINER_HOME": str(home),
@@ -73,7 +78,11 @@ def test_a_repeated_failure_gets_the_planted_fix_from_the_miner_and_the_live_hin
         timeout=180,
     )
     assert result.exit_code == 0, result.runs[-1].stderr
-    requests = result.main_requests()
+    return list(result.main_requests())
+
+
+def test_a_repeated_failure_gets_the_planted_fix_from_the_miner_and_the_live_hint(tmp_path: Path) -> None:
+    requests = run_against_planted_store(STUCK_AGAIN, tmp_path)
     results = [block for message in requests[-1].body["messages"] for block in tool_results(message)]
     miner = [b for b in results if "worked_next" in json.dumps(b.get("content"))]
     assert miner, [json.dumps(b)[:300] for b in results]
@@ -107,26 +116,7 @@ STUCK_ON_THE_UNSEEN = Scenario(
 
 
 def test_an_unseen_failure_gets_nothing_similar_and_no_hint(tmp_path: Path) -> None:
-    home = tmp_path / "miner-home"
-    database = planted_store(home)
-    with open_store(database, read_only=True) as store:
-        hints = hints_from_store(store)
-        write_hints(home / "hints.json", hints)
-    assert hints, "the planted store gives hints, so their absence below means something"
-    result = run_scenario(
-        STUCK_ON_THE_UNSEEN,
-        plugin_dir=REPO,
-        env={
-            "TRAJECTORY_MINER_HOME": str(home),
-            "TRAJECTORY_MINER_PYTHON": sys.executable,
-            "ENABLE_TOOL_SEARCH": "false",
-        },
-        allowed_tools=(TOOL, "WaitForMcpServers"),
-        workdir=tmp_path / "run",
-        timeout=180,
-    )
-    assert result.exit_code == 0, result.runs[-1].stderr
-    requests = result.main_requests()
+    requests = run_against_planted_store(STUCK_ON_THE_UNSEEN, tmp_path)
     results = [block for message in requests[-1].body["messages"] for block in tool_results(message)]
     answer = [b for b in results if "nothing similar in the history" in json.dumps(b.get("content"))]
     assert answer, [json.dumps(b)[:300] for b in results]

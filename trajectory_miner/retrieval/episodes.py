@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from trajectory_miner.analysis import recoveries
-from trajectory_miner.analysis.commands import programs
+from trajectory_miner.analysis.commands import is_read_only, programs
 from trajectory_miner.analysis.recoveries import Action, Reading
 from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.retrieval.text import command_words, one_line
@@ -130,10 +130,18 @@ def _worked(steps: Sequence[StepRow], after: int, by: int | None) -> tuple[Resol
     if by is not None:
         chosen = [s for s in later if s.step_index <= by]
         return "verified", chosen[-_MAX_WORKED:]
-    succeeded = [s for s in later[:_LOOKAHEAD] if not s.is_error]
+    succeeded = [s for s in later[:_LOOKAHEAD] if not s.is_error and _does_work(s)]
     if not succeeded:
         return "no", []
     return "likely", succeeded[: _MAX_WORKED - 1]
+
+
+def _does_work(step: StepRow) -> bool:
+    """Whether a step changed or ran something. Looking around, or asking for help (a search,
+    a read, an MCP lookup), is not a sign that the failure was got past."""
+    if step.tool in recoveries.EDIT_TOOLS:
+        return True
+    return step.tool == "Bash" and not is_read_only(step.summary)
 
 
 def _tried(steps: Sequence[StepRow], failures: Sequence[StepRow]) -> list[str]:
