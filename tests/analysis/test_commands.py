@@ -428,3 +428,33 @@ def test_command_words_come_from_every_part_and_its_wrappers() -> None:
     words = command_words("cd api && timeout 60 python3 -m pytest -q tests/unit 2>&1 | tail -5")
     assert {"cd", "api", "timeout", "python", "-m", "pytest", "-q", "unit", "tail", "-5"} <= words
     assert "2>&1" not in words
+
+
+@pytest.mark.parametrize(
+    ("command", "read_only", "main"),
+    [
+        ('find . -name "*.pyc" -delete', False, "find"),
+        ("find . -name __pycache__ -prune -exec rm -rf {} +", False, "find"),
+        ("find . -name '*.py' -exec grep -l TODO {} \\;", True, None),
+        ("find . -name '*.log' -fprint found.txt", False, "find"),
+        ("find src -type f -name '*.ts'", True, None),
+    ],
+)
+def test_find_only_looks_unless_it_deletes_writes_or_runs_a_writer(
+    command: str, read_only: bool, main: str | None
+) -> None:
+    assert is_read_only(command) is read_only
+    assert main_program(command) == main
+
+
+@pytest.mark.parametrize(
+    ("command", "program"),
+    [
+        ("pnpm --filter web exec vitest run", "vitest"),
+        ("pnpm -F web exec tsc --noEmit", "tsc"),
+        ("npm --prefix web exec jest", "jest"),
+        ("pnpm --filter web test", "pnpm"),
+    ],
+)
+def test_package_manager_options_before_exec_do_not_hide_the_program(command: str, program: str) -> None:
+    assert main_program(command) == program

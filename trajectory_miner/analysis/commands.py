@@ -51,6 +51,13 @@ RUNNERS: dict[tuple[str, str], frozenset[str]] = {
     ("yarn", "exec"): frozenset(),
     ("npm", "exec"): frozenset({"-p", "--package", "-w", "--workspace"}),
 }
+# Options of the JavaScript package managers that come before their subcommand
+# (`pnpm --filter web exec vitest`), with a value.
+_MANAGER_OPTIONS: dict[str, frozenset[str]] = {
+    "pnpm": frozenset({"-C", "--dir", "--filter", "-F", "--workspace-dir"}),
+    "yarn": frozenset({"--cwd"}),
+    "npm": frozenset({"--prefix", "-w", "--workspace"}),
+}
 # Runners of one word that fetch or find the package they run (`npx tsc`).
 PACKAGE_RUNNERS: dict[str, frozenset[str]] = {
     "npx": frozenset({"-p", "--package"}),
@@ -272,8 +279,9 @@ def _wrapper_end(words: list[str], at: int) -> int | None:
         return end
     if name in PACKAGE_RUNNERS:
         return _skip_options(words, at + 1, PACKAGE_RUNNERS[name])
-    if at + 1 < len(words) and (name, words[at + 1]) in RUNNERS:
-        return _skip_options(words, at + 2, RUNNERS[(name, words[at + 1])])
+    sub = _skip_options(words, at + 1, _MANAGER_OPTIONS[name]) if name in _MANAGER_OPTIONS else at + 1
+    if sub < len(words) and (name, words[sub]) in RUNNERS:
+        return _skip_options(words, sub + 1, RUNNERS[(name, words[sub])])
     return None
 
 
@@ -438,6 +446,10 @@ def programs(command: str) -> tuple[str, ...]:
     return parse(command).programs
 
 
+_FIND_WRITES = frozenset({"-delete", "-fprint", "-fprint0", "-fprintf", "-fls"})
+_FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+
+
 def _git_sub(words: tuple[str, ...]) -> str:
     rest = list(words[1:])
     at = _skip_options(rest, 0, frozenset({"-C", "-c", "--git-dir", "--work-tree"}))
@@ -446,20 +458,35 @@ def _git_sub(words: tuple[str, ...]) -> str:
 
 def is_read_only(command: str) -> bool:
     """True when no part of the command can change a file in the working tree."""
-    for simple in parse(command).commands:
-        if simple.writes_to:
-            return False
-        program = simple.program
-        if not program or simple.shell_body is not None:
-            continue
-        if program == "git":
-            if _git_sub(simple.words) not in _READ_ONLY_GIT:
+    return all(_looks_only(simple) for simple in parse(command).commands)
+
+
+def _looks_only(simple: Simple) -> bool:
+    """Whether a simple command only looks: it writes nowhere and runs nothing that writes."""
+    program = simple.program
+    if simple.writes_to:
+        return False
+    if not program or simple.shell_body is not None:
+        return True
+    if program == "git":
+        return _git_sub(simple.words) in _READ_ONLY_GIT
+    if program == "sed":
+        return not any(w.startswith("-i") or w == "--in-place" for w in simple.args)
+    if program == "find":
+        return _find_is_read_only(simple.args)
+    return program in READ_ONLY_PROGRAMS
+
+
+def _find_is_read_only(args: tuple[str, ...]) -> bool:
+    """`find` only looks, unless it deletes, writes a list to a file, or runs a command that writes."""
+    if _FIND_WRITES & set(args):
+        return False
+    for at, arg in enumerate(args):
+        if arg in _FIND_EXEC:
+            end = next((i for i in range(at + 1, len(args)) if args[i] in (";", "+", "\\;")), len(args))
+            run = " ".join(shlex.quote(a) for a in args[at + 1 : end] if a != "{}")
+            if run and not is_read_only(run):
                 return False
-        elif program == "sed":
-            if any(w.startswith("-i") or w == "--in-place" for w in simple.args):
-                return False
-        elif program not in READ_ONLY_PROGRAMS:
-            return False
     return True
 
 
@@ -485,7 +512,9 @@ def operands(words: tuple[str, ...]) -> list[str]:
 def main_program(command: str) -> str | None:
     """The first program of a command that does more than set up or look around."""
     for simple in parse(command).work():
-        if simple.program not in READ_ONLY_PROGRAMS:
+        # A redirect makes `echo … > .env` write, but what it sets up is for the program after it.
+        looks = simple.program in READ_ONLY_PROGRAMS and (simple.program != "find" or _find_is_read_only(simple.args))
+        if not looks:
             return simple.program
     return None
 

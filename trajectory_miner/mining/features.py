@@ -20,7 +20,7 @@ from trajectory_miner.mining.kinds import failure_kinds
 from trajectory_miner.mining.loader import SessionRows, StepRow
 
 # Bump when extraction changes, so cached features are computed again.
-FEATURES_VERSION = 11
+FEATURES_VERSION = 12
 
 _EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
 _READ_PROGRAMS = frozenset({"cat", "head", "tail", "less", "more", "bat", "sed", "grep", "rg", "nl", "wc"})

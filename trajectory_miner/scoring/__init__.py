@@ -30,7 +30,7 @@ from trajectory_miner.scoring.outcome import label_outcome
 from trajectory_miner.sessions import load_sessions
 from trajectory_miner.store import Store
 
-SCORER_VERSION = "2"
+SCORER_VERSION = "3"
 
 # How much each dimension counts in the overall score; whether the work got done counts most.
 WEIGHTS: dict[str, float] = {
