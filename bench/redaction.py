@@ -3,8 +3,14 @@
 Inputs: every string of the real Claude Code transcripts in the shared corpus (when it is
 present beside the repository), synthetic clean tool output (code, paths, ids, git log), and
 the same synthetic text with a secret on every twentieth line, without and with two user
-patterns. CPU time rather than wall time keeps the figures steady on a busy machine. Run it
-with `python bench/redaction.py`.
+patterns. Each repeat uses a fresh `Redactor`, so its memory of short strings helps only within
+one pass, as in one ingest. CPU time rather than wall time keeps the figures steady on a busy
+machine.
+
+Then the time for single 1 MB lines that would make a careless pattern quadratic: hex, letters,
+`a=` repeated, `@` repeated, runs of the prefixes the patterns start with, and lines that make
+the redactor decode, rejoin or clip at every step. Each should take about as long as a MB of
+clean text, never minutes. Run it with `python bench/redaction.py`.
 """
 
 from __future__ import annotations
@@ -90,10 +96,11 @@ def _corpus_texts() -> list[str]:
     return texts
 
 
-def _measure(name: str, texts: list[str], redactor: Redactor, repeat: int = 3) -> None:
+def _measure(name: str, texts: list[str], patterns: tuple[str, ...] = (), repeat: int = 3) -> None:
     size = sum(len(t.encode("utf-8")) for t in texts)
     best = float("inf")
     for _ in range(repeat):
+        redactor = Redactor(patterns)
         start = time.process_time()
         for text in texts:
             redactor(text)
@@ -101,19 +108,44 @@ def _measure(name: str, texts: list[str], redactor: Redactor, repeat: int = 3) -
     print(f"{name:<34} {size / 1e6:7.2f} MB  {len(texts):6d} strings  {size / 1e6 / best:7.1f} MB/s")
 
 
+_MB = 1_000_000
+PATHOLOGICAL = {
+    "hex": "0123456789abcdef" * (_MB // 16),
+    "letters": "abcdefghij" * (_MB // 10),
+    "a= repeated": "a=" * (_MB // 2),
+    "@ repeated": "@" * _MB,
+    "key prefixes": "sk-ghp_eyJxoxb-glpat-" * (_MB // 21),
+    "keyed values": "password=(" * (_MB // 10),
+    "url userinfo": "://a:" * (_MB // 5),
+    "wrapped lines": "abcdefghijklmnopqrstuvwxyz\n" * (_MB // 27),
+    "wrapped token heads": "x ghp_abcdefgh12\n" * (_MB // 17),
+    "base64 of key=value": "ZGJfcGFzc3dvcmQ9aHVudGVyMngK " * (_MB // 29),
+    "placeholders": "DB_PASSWORD=[REDACTED:env_secret] " * (_MB // 34),
+}
+
+
+def _pathological() -> None:
+    for name, line in PATHOLOGICAL.items():
+        start = time.process_time()
+        Redactor()(line)
+        took = time.process_time() - start
+        print(f"1 MB line: {name:<24} {took:7.3f} s")
+
+
 def main() -> int:
-    redactor = Redactor()
     if CORPUS.is_dir():
-        _measure("real Claude Code transcripts", _corpus_texts(), redactor)
+        _measure("real Claude Code transcripts", _corpus_texts())
     else:
         print(f"shared corpus not found at {CORPUS}; skipping the real-transcript figure")
-    _measure("synthetic clean tool output", _synthetic(40_000, with_secrets=False), redactor)
-    _measure("synthetic, a secret every 20 lines", _synthetic(40_000, with_secrets=True), redactor)
+    _measure("synthetic clean tool output", _synthetic(40_000, with_secrets=False))
+    _measure("synthetic, a secret every 20 lines", _synthetic(40_000, with_secrets=True))
     _measure(
         "same, with two user patterns",
         _synthetic(40_000, with_secrets=True),
-        Redactor([r"ACME-\d{6}", r"internal\.acme\.example"]),
+        (r"ACME-\d{6}", r"internal\.acme\.example"),
     )
+    if "--no-pathological" not in sys.argv:
+        _pathological()
     return 0
 
 

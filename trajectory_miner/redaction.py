@@ -1,28 +1,37 @@
 """Redaction: secrets and private spans are replaced before any text is stored or exported.
 
 A `Redactor` finds API keys and tokens of the common providers, private key blocks, JWTs,
-passwords in URLs, `Authorization` headers, values of secret-looking keys (`DB_PASSWORD=...`,
-`"api_key": "..."`), long random-looking tokens, `<private>...</private>` spans and whatever
-extra patterns the user configured. Each finding is replaced by a typed placeholder such as
-`[REDACTED:github_token]`, so the text stays readable; around a keyed value, a URL password or
-a header only the secret part is replaced (`DB_PASSWORD=[REDACTED:env_secret]`).
+passwords in URLs, `Authorization` headers, passwords given to command-line tools (`mysql -p...`,
+`docker login -p`, `sshpass -p`) and in `.netrc` lines, values of secret-looking keys
+(`DB_PASSWORD=...`, `"api_key": "..."`, `password: correcthorse`), long random-looking tokens,
+base64 runs whose decoded text holds a secret, provider tokens that line breaks cut in pieces
+or that a line's end cuts short, `<private>...</private>` spans and whatever extra patterns the
+user configured. Each finding is replaced by a typed placeholder such as
+`[REDACTED:github_token]`, so the text stays readable; around a keyed value, a URL password or a
+header only the secret part is replaced (`DB_PASSWORD=[REDACTED:env_secret]`).
 
 Redaction is idempotent and placeholders never match again. It runs over every stored string,
-so each family of patterns first checks for a literal that its matches must contain; clean
-text costs a few substring searches and two regular-expression scans.
+so each family of patterns first checks for a literal that its matches must contain, all the
+literals found in one scan of the text. Every pattern runs in time linear in its input: runs of
+token characters are matched only from their first character and quantifiers that could
+rescan a long line are bounded.
 
-The rules for providers, private spans and keyed values are here; telling random-looking tokens
-from ids, hashes and paths is left to `secret_tokens`.
+The rules for providers, command-line passwords and private spans are here; keyed values are
+read by `secret_keys`; telling random-looking tokens from ids, hashes and paths, decoding base64
+and rejoining wrapped lines is left to `secret_tokens`.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from trajectory_miner.config import compile_redact_pattern
-from trajectory_miner.secret_tokens import has_digit, mixed_case, random_token_spans
+from trajectory_miner.secret_keys import KEYWORDS, keyed_values
+from trajectory_miner.secret_tokens import has_digit, mixed_case, scan_runs, wrapped_tokens
 
 PRIVATE_PLACEHOLDER = "[PRIVATE]"
 
@@ -30,7 +39,9 @@ PRIVATE_PLACEHOLDER = "[PRIVATE]"
 KINDS: tuple[str, ...] = tuple(
     "private private_key anthropic_key openai_key aws_access_key_id aws_secret_key github_token"  # noqa: SIM905
     " gitlab_token slack_token slack_webhook stripe_key google_api_key google_oauth_secret npm_token"
-    " pypi_token huggingface_token jwt url_password auth_header env_secret custom high_entropy".split()
+    " pypi_token huggingface_token twilio_key mailgun_key shopify_token databricks_token digitalocean_token"
+    " jwt url_password auth_header cli_password netrc_password env_secret encoded_secret custom"
+    " high_entropy".split()
 )
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 
@@ -58,23 +69,24 @@ def placeholder(kind: str) -> str:
 class _Rule:
     kind: str
     pattern: re.Pattern[str]
-    # The rule only runs when one of these literals occurs (in the lower-cased text if `folded`).
+    # The rule only runs when one of these literals occurs (in any case).
     triggers: tuple[str, ...]
-    folded: bool = False
     group: str | int = 0
     accept: Callable[[str], bool] | None = None
-    # The match must not continue a longer word (`task-...` is not an OpenAI key).
-    bounded: bool = False
+    cut: bool = False  # finds a token cut short, not a whole one
 
 
-_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+def _starting(prefix: str) -> str:
+    """The prefix, only where it starts a word.
 
-
-def _at_boundary(text: str, i: int) -> bool:
-    # After an escaped newline or tab counts as a boundary: texts are often JSON or log output.
-    if i == 0 or text[i - 1] not in _WORD_CHARS:
-        return True
-    return i >= 2 and text[i - 2] == "\\" and text[i - 1] in "nrt"
+    A token starts a word; after an escaped newline or tab counts as a start too, since texts
+    are often JSON or log output. The check looks back from the end of the prefix, so the
+    pattern still opens with a literal the regular-expression engine searches for quickly, and
+    no match starts inside a long run (rescanning the rest of the run from each of its
+    characters would be quadratic).
+    """
+    n = len(prefix)
+    return re.escape(prefix) + rf"(?:(?<![A-Za-z0-9_\-](?s:.){{{n}}})|(?<=\\[nrt](?s:.){{{n}}}))"
 
 
 _PEM_LABEL = r"-----(?:BEGIN|END)[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
@@ -97,14 +109,53 @@ def _tokenish(token: str) -> bool:
     return len(token) >= 24 or has_digit(token) or mixed_case(token)
 
 
-def _token(kind: str, pattern: str, *triggers: str, accept: Callable[[str], bool] | None = None) -> _Rule:
-    return _Rule(kind, re.compile(pattern), triggers, accept=accept, bounded=True)
+def _randomish(token: str) -> bool:
+    return has_digit(token) or mixed_case(token)
 
+
+def _not_reference(value: str) -> bool:
+    # Not a variable, a template or a placeholder: `$PW`, `<password>`, `...`, `SECRET`.
+    if value.startswith(("$", "{", "%(", "<", "[REDACTED:", PRIVATE_PLACEHOLDER)):
+        return False
+    return any(c.isalnum() for c in value) and not (value.isalpha() and value.isupper())
+
+
+# A token cut short where its line or text ends (a message's first line, a wrapped line): the
+# prefix and at least 8 token characters with a digit or mixed case. Not for prefixes that start ordinary
+# names too (`sk-learn-2`, `key-value`).
+_CUT_BODY = r"[A-Za-z0-9_\-]{8,256}+(?=\r?\n|\\[rn]|\Z)"
+_NOT_CUT = frozenset({"sk-", "key-", "dapi", "hf_", "npm_", "eyJ", "AC", "SK"})
+
+
+def _token(kind: str, prefixes: str, body: str, accept: Callable[[str], bool] | None = None) -> tuple[_Rule, ...]:
+    # One rule per prefix, so that each pattern opens with a literal.
+    rules = [_Rule(kind, re.compile(_starting(p) + body), (p,), accept=accept) for p in prefixes.split("|")]
+    cut = [p for p in prefixes.split("|") if p not in _NOT_CUT]
+    rules += [_Rule(kind, re.compile(_starting(p) + _CUT_BODY), (p,), accept=_randomish, cut=True) for p in cut]
+    return tuple(rules)
+
+
+def _hex_token(kind: str, prefixes: str, digits: int) -> tuple[_Rule, ...]:
+    # A fixed prefix and a hex body of a fixed length; a longer hex run is a hash.
+    return _token(kind, prefixes, f"[0-9a-f]{{{digits}}}(?![0-9A-Za-z_])")
+
+
+def _password_flag(kind: str, command: str, flag: str, triggers: tuple[str, ...]) -> _Rule:
+    # The flag on the command's line, before any pipe or `;`; the value bare or quoted (the
+    # quotes are replaced too). Bounded, so a long line costs a bounded look from each command.
+    value = r"(?P<s>'[^'\n]{1,200}'|\"[^\"\n]{1,200}\"|[^\s'\"`|;&]{1,200})"
+    pattern = re.compile(command + r"(?![\w-])[^\n|;&]{0,200}?[ \t]" + flag + value)
+    return _Rule(kind, pattern, triggers, group="s", accept=_not_reference)
+
+
+_AWS_PREFIXES = "AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA"
+# `machine HOST login USER password SECRET`, on one line or several, as in `~/.netrc`.
+_NETRC_TAIL = r"(?:\s{1,64}(?:login|account|port)\s{1,64}\S{1,256}){0,3}\s{1,64}password[ \t]+(?P<s>[^\s\\`'\"]{1,256})"
 
 # Patterns start with a literal or a one-character class rather than case-insensitive groups,
 # so the regular-expression engine skips quickly to candidate positions.
 _RULES: tuple[_Rule, ...] = (
-    _Rule("private", re.compile(r"<private>.*?(?:</private>|\Z)", re.S | re.I), ("<private>",), folded=True),
+    _Rule("private", re.compile(r"<private>.*?(?:</private>|\Z)", re.S | re.I), ("<private>",)),
     _Rule(
         "private_key",
         re.compile(
@@ -114,214 +165,197 @@ _RULES: tuple[_Rule, ...] = (
         ),
         ("PRIVATE KEY",),
     ),
-    _token("anthropic_key", r"sk-ant-[A-Za-z0-9_\-]{20,}", "sk-ant-"),
-    _token("openai_key", r"sk-(?!ant-)[A-Za-z0-9_\-]{20,}", "sk-", accept=_openai_ok),
-    _token(
-        "aws_access_key_id",
-        r"(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])",
-        *("AKIA", "ASIA", "AIDA", "AROA", "AGPA", "ANPA", "ANVA", "AIPA", "ABIA", "ACCA"),
-    ),
+    *_token("anthropic_key", "sk-ant-", r"[A-Za-z0-9_\-]{20,}"),
+    *_token("openai_key", "sk-", r"(?!ant-)[A-Za-z0-9_\-]{20,}", accept=_openai_ok),
+    *_token("aws_access_key_id", _AWS_PREFIXES, r"[A-Z0-9]{16}(?![A-Z0-9])"),
     _Rule(
         "aws_secret_key",
         re.compile(
-            r"[Ss](?:ecret_?[Aa]ccess_?[Kk]ey|ECRET_?ACCESS_?KEY)(?:\\*[\"'])?\s*(?::=|=>|[=:])\s*(?:\\*[\"'])?"
-            r"(?P<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+            r"[Ss](?:ecret_?[Aa]ccess_?[Kk]ey|ECRET_?ACCESS_?KEY)(?:\\{0,8}[\"'])?[ \t]{0,64}(?::=|=>|[=:])"
+            r"[ \t]{0,64}(?:\\{0,8}[\"'])?(?P<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
         ),
         ("secret_access_key", "secretaccesskey"),
-        folded=True,
         group="s",
     ),
-    _token(
-        "github_token",
-        r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})",
-        *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-    ),
-    _token("gitlab_token", r"glpat-[A-Za-z0-9_\-]{20,}", "glpat-"),
-    _token("slack_token", r"xox[abposr]-[A-Za-z0-9\-]{10,}", "xox"),
+    *_token("github_token", "ghp_|gho_|ghu_|ghs_|ghr_", r"[A-Za-z0-9]{30,}"),
+    *_token("github_token", "github_pat_", r"[A-Za-z0-9_]{22,}"),
+    *_token("gitlab_token", "glpat-", r"[A-Za-z0-9_\-]{20,}"),
+    *_token("slack_token", "xoxa-|xoxb-|xoxp-|xoxo-|xoxs-|xoxr-", r"[A-Za-z0-9\-]{10,}"),
     _Rule(
         "slack_webhook",
         re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9_/\-]{16,})"),
         ("hooks.slack.com",),
         group="s",
     ),
-    _token("stripe_key", r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}", "_live_", "_test_"),
-    _token("google_api_key", r"AIza[A-Za-z0-9_\-]{35}", "AIza"),
-    _token("google_oauth_secret", r"GOCSPX-[A-Za-z0-9_\-]{20,}", "GOCSPX-"),
-    _token("npm_token", r"npm_[A-Za-z0-9]{36,}", "npm_"),
-    _token("pypi_token", r"pypi-AgE[A-Za-z0-9_\-]{50,}", "pypi-AgE"),
-    _token("huggingface_token", r"hf_[A-Za-z0-9]{30,}", "hf_", accept=has_digit),
-    _Rule("jwt", re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"), ("eyJ",)),
+    *_token("stripe_key", "sk_live_|sk_test_|rk_live_|rk_test_", r"[A-Za-z0-9]{16,}"),
+    *_token("google_api_key", "AIza", r"[A-Za-z0-9_\-]{35}"),
+    *_token("google_oauth_secret", "GOCSPX-", r"[A-Za-z0-9_\-]{20,}"),
+    *_token("npm_token", "npm_", r"[A-Za-z0-9]{36,}"),
+    *_token("pypi_token", "pypi-AgE", r"[A-Za-z0-9_\-]{50,}"),
+    *_token("huggingface_token", "hf_", r"[A-Za-z0-9]{30,}", accept=has_digit),
+    *_hex_token("twilio_key", "AC|SK", 32),
+    *_hex_token("mailgun_key", "key-", 32),
+    *_hex_token("shopify_token", "shpat_|shpss_|shpca_|shppa_", 32),
+    *_hex_token("databricks_token", "dapi", 32),
+    *_hex_token("digitalocean_token", "dop_v1_|doo_v1_|dor_v1_", 64),
+    *_token("jwt", "eyJ", r"[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
     _Rule(
         "url_password",
-        re.compile(r"://[^\s:/?#@\"'<>\\]*:(?P<s>[^\s/?#@\"'<>\\]+)@"),
+        # The user name stops at the first `:`; the password runs to the last `@` before the
+        # host, so a password holding `@` is hidden whole.
+        re.compile(r"://[^\s:/?#@\"'<>\\]{0,256}:(?P<s>[^\s/?#\"'<>\\]{1,256})@"),
         ("://",),
         group="s",
-        accept=lambda value: not value.startswith(("$", "{", "%(", "<")),
+        accept=_not_reference,
     ),
     _Rule(
         "auth_header",
         re.compile(
-            r"[Aa](?:uthorization|UTHORIZATION)(?:\\*[\"'])?\s*[:=]\s*(?:\\*[\"'])?"
-            r"(?i:bearer|basic|token|bot|apikey)\s+(?P<s>[A-Za-z0-9\-._~+/]+=*)"
+            r"[Aa](?:uthorization|UTHORIZATION)(?:\\{0,8}[\"'])?[ \t]{0,64}[:=][ \t]{0,64}(?:\\{0,8}[\"'])?"
+            r"(?i:bearer|basic|token|bot|apikey)[ \t]{1,64}(?P<s>[A-Za-z0-9\-._~+/]+=*)"
         ),
         ("authorization",),
-        folded=True,
         group="s",
         accept=_tokenish,
     ),
     _Rule(
         "auth_header",
-        re.compile(r"Bearer\s+(?P<s>[A-Za-z0-9\-._~+/]{16,}=*)"),
+        re.compile(_starting("Bearer") + r"\s{1,64}(?P<s>[A-Za-z0-9\-._~+/]{16,}=*)"),
         ("Bearer",),
         group="s",
         accept=has_digit,
-        bounded=True,
     ),
+    # `mysql -pSECRET`: only attached, since `mysql -p NAME` asks for the password.
+    _password_flag("cli_password", "(?:mysql[a-z]{0,6}|mariadb)", "-p", ("mysql", "mariadb")),
+    *(
+        _password_flag("cli_password", rf"{tool}[ \t]+login", r"(?:-p|--password)(?:[ \t]+|=)", (tool,))
+        for tool in ("docker", "podman", "nerdctl", "buildah", "skopeo", "oras", "helm registry")
+    ),
+    _password_flag("cli_password", "sshpass", r"-p[ \t]{0,8}", ("sshpass",)),
+    _Rule(
+        "netrc_password",
+        re.compile(r"machine[ \t]+\S{1,256}" + _NETRC_TAIL),
+        ("machine",),
+        group="s",
+        accept=_not_reference,
+    ),
+    _Rule("netrc_password", re.compile(r"default" + _NETRC_TAIL), ("default",), group="s", accept=_not_reference),
 )
 
-# (literal, whether to look in the lower-cased text, rule index), flat so that clean text costs
-# one pass of substring searches.
-_TRIGGERS = tuple((t, rule.folded, i) for i, rule in enumerate(_RULES) for t in rule.triggers)
 
-# --- values of secret-looking keys --------------------------------------------------------
+def _trigger_scan(groups: list[set[str]]) -> tuple[re.Pattern[str], dict[str, frozenset[int]]]:
+    """One pattern over the lower-cased text that finds the literals of every group, and for
+    each literal it reports, the groups that occur.
 
-_KEYWORDS = ("pass", "secret", "token", "key", "auth", "priv", "cred")
-_KEYWORD = re.compile("|".join(_KEYWORDS), re.I)
-_KEY_TAIL = re.compile(r"[A-Za-z0-9_.\-]*")
-_SEPARATOR_AHEAD = re.compile(r"(?:\\*[\"'])?[ \t]*[=:]")
-_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
-_KEYED = re.compile(
-    r"""
-    (?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,100})
-    (?:\\*["'])?                                        # the key's closing quote
-    (?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]{0,60}?(?=[ \t]*=[^=]))?   # a type annotation
-    (?P<sp1>[ \t]*)(?P<sep>:=|=>|[=:])?(?P<sp2>[ \t]*)
-    (?:(?P<q>\\*["'])(?P<qv>[^"'\\\r\n]*)(?P=q)|(?P<uv>[^\s"'`\\]+))
-    """,
-    re.X,
-)
-_COMPONENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_SECRET_WORDS = frozenset(
-    {"pass", "passphrase", "auth", "authorization", "credential", "credentials", "creds", "private"}
-)
-_SECRET_ENDINGS = ("password", "passwd", "secret", "token", "apikey", "privatekey", "secretkey", "accesskey")
-_KEY_QUALIFIERS = frozenset(
-    {"api", "access", "signing", "encryption", "master", "app", "client", "account", "service", "webhook"}
-    | {"jwt", "hmac", "license", "consumer", "deploy"}
-)
-# Names such as TOKEN_URL or password_help describe a secret without holding one.
-_NOT_SECRET_LAST = frozenset(
-    "type types url uri endpoint path file filename dir name id ids method mode length len size count"  # noqa: SIM905
-    " limit max min ttl timeout expiry expires expiration enabled disabled required field header prefix"
-    " suffix format scheme provider algorithm policy help message msg label prompt hint description"
-    " text title placeholder error errors env var version kind index usage strategy backend class"
-    " module manager handler validator factory pattern regex ref cls store cache keys".split()
-)
-_NON_VALUES = frozenset(
-    "true false null none nil yes no on off undefined required optional str string bytes int float"  # noqa: SIM905
-    " bool dict list tuple set object any secretstr".split()
-)
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z_.\-]*")
-_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
-_VERSION = re.compile(r"[\^~]?v?\d+(?:\.\d+)+\S*")
+    The literals are merged into a trie, so each position costs one branch on its character,
+    and the longest literal at a position is reported. A literal found stands for every literal
+    that occurs with it: those it contains, and those that start inside it (the scan steps
+    over them). Case-sensitive rules run on a case-insensitive hit and simply find nothing.
+    """
+    literals = sorted(set().union(*groups))
+    trie: dict[str, Any] = {}
+    for literal in literals:
+        node = trie
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if "" in node:
+            branches.append("")
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    def occurs_with(found: str, literal: str) -> bool:
+        # Overlaps of one or two characters are left out: every literal ending in `s` would run
+        # every rule whose literal starts with one, and a token glued that close to another
+        # literal does not start a word, as token rules require.
+        return literal in found or any(literal.startswith(found[i:]) for i in range(1, len(found) - 2))
+
+    occurring = {
+        found: frozenset(i for i, group in enumerate(groups) if any(occurs_with(found, x) for x in group))
+        for found in literals
+    }
+    return re.compile(pattern(trie)), occurring
 
 
-def _secret_key_name(key: str) -> bool:
-    parts = [p.lower() for p in _COMPONENT.findall(key)]
-    if not parts or parts[-1] in _NOT_SECRET_LAST:
-        return False
-    for i, part in enumerate(parts):
-        if part in _SECRET_WORDS or part.endswith(_SECRET_ENDINGS):
-            return True
-        if part == "key" and i > 0 and parts[i - 1] in _KEY_QUALIFIERS:
-            return True
-    return False
+# The keywords of secret-looking key names are found in the same scan, as one more group.
+_KEYED_GROUP = len(_RULES)
+_TRIGGER_SCAN, _OCCURRING = _trigger_scan([{t.lower() for t in rule.triggers} for rule in _RULES] + [set(KEYWORDS)])
 
 
-def _literal_secret(m: re.Match[str], value: str, flag: bool) -> bool:
-    """Whether a key's value is a literal worth hiding rather than a name, type or reference."""
-    key, sep = m["key"], m["sep"]
-    if sep is None and not flag:
-        return False
-    if not value or value.startswith(("[REDACTED:", PRIVATE_PLACEHOLDER, "$", "{", "%(", "<", "=")):
-        return False
-    if value.lower() in _NON_VALUES or _NUMBER.fullmatch(value) or _VERSION.fullmatch(value):
-        return False
-    if _ENV_NAME.fullmatch(value):
-        # The name of the variable that holds the secret: `apiKey: "OPENAI_API_KEY"`.
-        return False
-    if not any(c.isalnum() for c in value) or value.startswith(("/", "./", "../", "~/")):
-        return False
-    if m["qv"] is not None:
-        return True
-    if any(c in value for c in "()[]{}<>"):
-        return False
-    upper_key = key.upper() == key
-    spaced = bool(m["sp1"] or m["sp2"])
-    if (flag and sep is not None) or (upper_key and (sep == ":" or (sep == "=" and not spaced))):
-        return True
-    # Otherwise a bare value is usually code (`password = password`, `token: str`,
-    # `apiKey = options?.apiKey`) unless it is a literal such as `password=hunter2`.
-    if sep in ("=", ":=", "=>") and spaced and not flag:
-        return False
-    return _NAME.fullmatch(value) is None and not any(c in value for c in "?|")
-
-
-def _keyword_hits(text: str, folded: str) -> list[int]:
-    if len(folded) != len(text):  # a few characters change length when lower-cased
-        return [m.start() for m in _KEYWORD.finditer(text)]
-    hits: list[int] = []
-    for word in _KEYWORDS:
-        pos = folded.find(word)
-        while pos != -1:
-            hits.append(pos)
-            pos = folded.find(word, pos + 1)
-    return sorted(hits)
-
-
-def _keyed_findings(text: str, folded: str) -> list[tuple[int, int, int]]:
-    found: list[tuple[int, int, int]] = []
-    resume = 0
-    rank = _RANK["env_secret"]
-    for hit in _keyword_hits(text, folded):
-        if hit < resume:
-            continue
-        tail = _KEY_TAIL.match(text, hit)
-        start, end = hit, tail.end() if tail else hit
-        resume = end
-        while start > 0 and text[start - 1] in _KEY_CHARS:
-            start -= 1
-        if start > 0 and text[start - 1] == "\\" and text[start] in "nrt":
-            start += 1
-        elif start > 0 and text[start - 1] in "/@":
-            continue  # a package or a path (`@scope/spl-token`), not a key
-        dashes = 0
-        while start < hit and text[start] in "-.":
-            dashes += text[start] == "-"
-            start += 1
-        flag = dashes == 2
-        # Most hits are names in code or prose; only a following separator makes them keys.
-        if not (_SEPARATOR_AHEAD.match(text, end) or (flag and text[end : end + 1] in (" ", "\t"))):
-            continue
-        m = _KEYED.match(text, start)
-        if m is None or not _secret_key_name(m["key"]):
-            continue
-        group = "qv" if m["qv"] is not None else "uv"
-        s, e = m.span(group)
-        if group == "uv":
-            amp = text.find("&", s, e)
-            if amp != -1 and text[start - 1 : start] in ("?", "&"):  # a query parameter ends at the next
-                e = amp
-            while e > s and text[e - 1] in ",;":
-                e -= 1
-        if e > s and _literal_secret(m, text[s:e], flag):
-            found.append((s, e, rank))
-            resume = m.end()
-    return found
+def _triggered(folded: str) -> tuple[list[int], bool]:
+    """In order, the indexes of the rules whose literals occur; and whether a keyword does."""
+    found: set[int] = set()
+    for literal in set(_TRIGGER_SCAN.findall(folded)):
+        found |= _OCCURRING[literal]
+    keyed = _KEYED_GROUP in found
+    found.discard(_KEYED_GROUP)
+    return sorted(found), keyed
 
 
 # --- assembling findings ------------------------------------------------------------------
+
+
+def _rule_findings(text: str, triggered: Iterable[int], *, whole: bool = False) -> list[tuple[int, int, int]]:
+    # `whole`: whole tokens only, not tokens cut short.
+    found: list[tuple[int, int, int]] = []
+    for index in triggered:
+        rule = _RULES[index]
+        if whole and rule.cut:
+            continue
+        rank = _RANK[rule.kind]
+        for m in rule.pattern.finditer(text):
+            start, end = m.span(rule.group)
+            if start < end and (rule.accept is None or rule.accept(text[start:end])):
+                found.append((start, end, rank))
+    return found
+
+
+def _starts_cut_token(head: str) -> bool:
+    # The token characters before a line break hold a rule's literal but no whole token.
+    rules = _triggered(head.lower())[0]
+    return bool(rules) and not any(e == len(head) for _, e, _ in _rule_findings(head, rules, whole=True))
+
+
+_FULL_LINE = 32  # a wrapped line at least this long may go on to another
+# Only a text holding the literal of a token rule can hold a wrapped token; the two-letter
+# literals of Twilio keys occur in most texts and are left out of this gate.
+_WRAP_GATE = frozenset(
+    i for i, rule in enumerate(_RULES) if "(?<![A-Za-z0-9_" in rule.pattern.pattern and len(rule.triggers[0]) > 2
+)
+
+
+def _wrapped_findings(text: str, literals: set[str]) -> list[tuple[int, int, int]]:
+    """Provider tokens that line breaks cut, each spanning its breaks; `literals` are those
+    of the token rules the text holds.
+
+    The token is read over as few lines as make it whole, going on to another line only while
+    it fills the last one, so a short line after it is kept.
+    """
+    found: list[tuple[int, int, int]] = []
+
+    def wanted(head: str) -> bool:
+        folded = head.lower()
+        return any(literal in folded for literal in literals) and _starts_cut_token(head)
+
+    for pieces in wrapped_tokens(text, wanted):
+        head = pieces[0][1] - pieces[0][0]
+        best: list[tuple[int, int, int]] = []
+        for lines in range(2, len(pieces) + 1):
+            joined = "".join(text[a:b] for a, b in pieces[:lines])
+            rules = _triggered(joined.lower())[0]
+            crossing = [f for f in _rule_findings(joined, rules, whole=True) if f[0] < head < f[1]]
+            if not crossing:
+                break
+            offsets = [i for a, b in pieces[:lines] for i in range(a, b)]
+            best = [(offsets[start], offsets[end - 1] + 1, rank) for start, end, rank in crossing]
+            last = pieces[lines - 1]
+            if max(end for _, end, _ in crossing) < len(joined) or last[1] - last[0] < _FULL_LINE:
+                break
+        found += best
+    return found
+
 
 _PLACEHOLDER = re.compile(r"\[(?:REDACTED:[a-z0-9_]+|PRIVATE)\]")
 
@@ -331,15 +365,19 @@ def _clip(raw: list[tuple[int, int, int]], text: str) -> list[tuple[int, int, in
     if "[REDACTED:" not in text and PRIVATE_PLACEHOLDER not in text:
         return raw
     holes = [m.span() for m in _PLACEHOLDER.finditer(text)]
+    ends = [hole_end for _, hole_end in holes]
     clipped: list[tuple[int, int, int]] = []
     for start, end, rank in raw:
         pos = start
-        for hole_start, hole_end in holes:
-            if hole_end <= pos or hole_start >= end:
-                continue
+        # Placeholders do not overlap, so only those from the first ending past `start` on can
+        # fall on the finding: a text full of both costs no more than its findings and holes.
+        i = bisect_right(ends, start)
+        while i < len(holes) and holes[i][0] < end:
+            hole_start, hole_end = holes[i]
             if hole_start > pos:
                 clipped.append((pos, hole_start, rank))
             pos = max(pos, hole_end)
+            i += 1
         if pos < end:
             clipped.append((pos, end, rank))
     return clipped
@@ -402,32 +440,37 @@ class Redactor:
         """Non-overlapping findings in text order; placeholders already present are skipped."""
         if not text:
             return []
-        raw: list[tuple[int, int, int]] = []
+        raw = self._findings(text)
+        return _merge(_clip(raw, text)) if raw else []
+
+    def _findings(self, text: str, *, again: bool = True) -> list[tuple[int, int, int]]:
+        # `again`: also decode base64 runs and rejoin wrapped lines (not within those views).
         folded = text.lower()
-        triggered = {i for trigger, in_folded, i in _TRIGGERS if trigger in (folded if in_folded else text)}
-        for index in sorted(triggered):
-            rule = _RULES[index]
-            rank = _RANK[rule.kind]
-            for m in rule.pattern.finditer(text):
-                start, end = m.span(rule.group)
-                if start >= end or (rule.bounded and not _at_boundary(text, m.start())):
-                    continue
-                if rule.accept is None or rule.accept(text[start:end]):
-                    raw.append((start, end, rank))
-        raw += _keyed_findings(text, folded)
+        triggered, keyed = _triggered(folded)
+        raw = _rule_findings(text, triggered)
+        if keyed:
+            rank = _RANK["env_secret"]
+            raw += [(start, end, rank) for start, end in keyed_values(text, folded)]
+        random, encoded = scan_runs(text)
         high_entropy = _RANK["high_entropy"]
-        raw += [(start, end, high_entropy) for start, end in random_token_spans(text)]
+        raw += [(start, end, high_entropy) for start, end in random]
         custom = _RANK["custom"]
         for pattern in self._user:
             raw += [(m.start(), m.end(), custom) for m in pattern.finditer(text) if m.end() > m.start()]
-        return _merge(_clip(raw, text)) if raw else []
+        if again:
+            rank = _RANK["encoded_secret"]
+            raw += [(start, end, rank) for start, end, decoded in encoded if self._findings(decoded, again=False)]
+            if cuttable := {t.lower() for i in triggered if i in _WRAP_GATE for t in _RULES[i].triggers}:
+                raw += _wrapped_findings(text, cuttable)
+        return raw
 
     def redact_json(self, value: object) -> object:
-        """A copy of a JSON-like value with every string value redacted; keys are kept."""
+        """A copy of a JSON-like value with every string redacted, keys too (a key can be a
+        secret); other values are kept."""
         if isinstance(value, str):
             return self(value)
         if isinstance(value, dict):
-            return {k: self.redact_json(v) for k, v in value.items()}
+            return {self(k) if isinstance(k, str) else k: self.redact_json(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.redact_json(v) for v in value]
         return value

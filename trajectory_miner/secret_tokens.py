@@ -1,4 +1,4 @@
-"""Random-looking tokens: the fallback that catches secrets no provider pattern knows.
+"""Token shapes: random-looking tokens, base64 runs and tokens wrapped across lines.
 
 A run of at least 24 token characters is a secret when it looks random: mixed case that breaks
 into short case runs and has high character entropy or, for single-case text, more length, a
@@ -6,6 +6,11 @@ digit and high entropy. Hex (hashes, UUIDs), message and tool-call ids, written-
 base64 of ordinary text are not; in a path or URL each segment is judged on its own. `Redactor`
 reports these spans as `high_entropy`, and its provider rules share the shape tests `has_digit`
 and `mixed_case`.
+
+Two views let `Redactor` look again where a secret hides its shape: `scan_runs` also gives the
+decoded text of each base64 run (a `db_password=` line encoded), and `wrapped_tokens` gives each
+run of token characters that a line break cuts, in pieces to join again. All of it runs in time linear in
+the text: runs are found with `bytes.find` on a mask, and each is read a bounded number of times.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import binascii
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 _DIGIT = re.compile(r"\d")
 
@@ -68,19 +73,27 @@ def _sequential(s: str) -> bool:
     return sum(1 for a, b in zip(head, head[1:], strict=False) if ord(b) - ord(a) == 1) * 2 >= len(head)
 
 
-def _decodes_to_text(core: str) -> bool:
-    """Base64 of ordinary text (a sentence, a JSON header) is data, not a secret."""
+def decode_text(run: str) -> str | None:
+    """The text a base64 run (standard or URL-safe, padded or not) encodes, if it is printable
+    UTF-8 text; else None."""
+    core = run.rstrip("=")
     if len(core) % 4 == 1:
-        return False
-    altchars = b"-_" if ("-" in core or "_" in core) else b"+/"
+        return None
+    urlsafe = "-" in core or "_" in core
+    if urlsafe and ("+" in core or "/" in core):
+        return None
     try:
-        decoded = base64.b64decode(core + "=" * (-len(core) % 4), altchars=altchars, validate=True)
+        decoded = base64.b64decode(core + "=" * (-len(core) % 4), altchars=b"-_" if urlsafe else b"+/", validate=True)
         text = decoded.decode("utf-8")
     except (binascii.Error, ValueError):
-        return False
-    if not text.replace("\n", " ").replace("\r", " ").replace("\t", " ").isprintable():
-        return False
-    return not any(_looks_random(text[s:e]) for s, e in _token_runs(text))
+        return None
+    return text if text.replace("\n", " ").replace("\r", " ").replace("\t", " ").isprintable() else None
+
+
+def _decodes_to_text(core: str) -> bool:
+    """Base64 of ordinary text (a sentence, a JSON header) is data, not a secret."""
+    text = decode_text(core)
+    return text is not None and not any(_looks_random(text[s:e]) for s, e in _token_runs(text))
 
 
 def _looks_random(token: str) -> bool:
@@ -114,11 +127,16 @@ def _is_path(segments: list[str]) -> bool:
     return scraps < _MIN_RANDOM
 
 
-def _token_runs(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of maximal runs of at least 24 token characters, with up to two `=` of padding."""
+def _mask(text: str) -> bytes:
     # "replace" turns each character outside latin-1 into one "?", so offsets stay aligned.
-    mask = text.encode("latin-1", "replace").translate(_TOKEN_MASK)
-    pos = mask.find(_MIN_RUN)
+    return text.encode("latin-1", "replace").translate(_TOKEN_MASK)
+
+
+def _token_runs(text: str, least: bytes = _MIN_RUN) -> Iterator[tuple[int, int]]:
+    """Spans of maximal runs of at least 24 (or `len(least)`) token characters, with up to two
+    `=` of padding."""
+    mask = _mask(text)
+    pos = mask.find(least)
     while pos != -1:
         end = mask.find(b" ", pos)
         end = len(mask) if end == -1 else end
@@ -126,26 +144,89 @@ def _token_runs(text: str) -> Iterator[tuple[int, int]]:
         while stop < len(text) and stop - end < 2 and text[stop] == "=":
             stop += 1
         yield pos, stop
-        pos = mask.find(_MIN_RUN, end)
+        pos = mask.find(least, end)
 
 
-def random_token_spans(text: str) -> list[tuple[int, int]]:
-    """Half-open spans of the random-looking tokens in the text, in text order."""
-    found: list[tuple[int, int]] = []
-    if len(text) < _MIN_RANDOM:
-        return found
-    for start, end in _token_runs(text):
+_MIN_ENCODED = 20  # 15 bytes: the shortest `key=value` worth decoding (`password=hunter`)
+_ASCII_LEADS = re.compile("[A-Za-f]*")
+
+
+def _encoded(run: str) -> str | None:
+    # Base64 of ASCII text has a first character in A-Z or a-f in each group of four: a cheap
+    # test that turns away most names and ids before decoding.
+    return decode_text(run) if _ASCII_LEADS.fullmatch(run[::4]) else None
+
+
+_TOKEN_CLASS = "[A-Za-z0-9+/_\\-]"
+# A line break, real or escaped, between two token characters. Each alternative opens with the
+# break and looks back past it, so the engine skips quickly from one break to the next.
+_BREAK = re.compile(
+    "|".join(rf"{brk}(?<={_TOKEN_CLASS}{brk})(?={_TOKEN_CLASS})" for brk in (r"\n", r"\r\n", r"\\n", r"\\r\\n"))
+)
+_WRAP_REACH = 256  # characters taken from each line
+_WRAP_LINES = 8
+_MIN_WRAPPED = 20
+
+
+def wrapped_tokens(text: str, wanted: Callable[[str], bool]) -> Iterator[list[tuple[int, int]]]:
+    """Runs of token characters cut by line breaks (real or escaped), as the spans of their
+    pieces, one a line.
+
+    A run is followed from each break whose first piece (the token characters before it) is
+    `wanted`, over up to 8 lines and 256 characters of each; runs shorter than 20 characters
+    are left out.
+    """
+    mask: bytes | None = None
+    reached = 0
+    for m in _BREAK.finditer(text):
+        if m.start() < reached:
+            continue
+        mask = mask or _mask(text)
+        floor = max(0, m.start() - _WRAP_REACH)
+        left = mask.rfind(b" ", floor, m.start()) + 1 or floor
+        if left > 0 and text[left - 1] == "\\" and text[left] in "nrt":
+            left += 1
+        if not wanted(text[left : m.start()]):
+            continue
+        pieces = [(left, m.start())]
+        pos = m.end()
+        while True:
+            stop = mask.find(b" ", pos, pos + _WRAP_REACH)
+            stop = min(len(text), pos + _WRAP_REACH) if stop == -1 else stop
+            pieces.append((pos, stop))
+            follow = _BREAK.match(text, stop) if len(pieces) < _WRAP_LINES else None
+            if follow is None:
+                break
+            pos = follow.end()
+        if sum(b - a for a, b in pieces) >= _MIN_WRAPPED:
+            reached = pieces[-1][1]
+            yield pieces
+
+
+def scan_runs(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+    """One pass over the runs of token characters: the half-open spans of the random-looking
+    tokens, and each base64 run of at least 20 characters that decodes to printable ASCII text,
+    with that text; both in text order."""
+    random: list[tuple[int, int]] = []
+    encoded: list[tuple[int, int, str]] = []
+    if len(text) < _MIN_ENCODED:
+        return random, encoded
+    for start, end in _token_runs(text, b"a" * _MIN_ENCODED):
         token = text[start:end]
         if start > 0 and text[start - 1] == "\\" and token[0] in "nrt":
-            start, token = start + 1, token[1:]
+            start, token = start + 1, token[1:]  # the run began with the letter of an escaped newline
+        if (decoded := _encoded(token)) is not None:
+            encoded.append((start, end, decoded))
+        if len(token) < _MIN_RANDOM:
+            continue
         segments = token.split("/")
         if _is_path(segments):
             # Judge each segment, so `/docs/d/<random id>/edit` loses the id only.
             offset = start
             for segment in segments:
                 if len(segment) >= _MIN_RANDOM and _looks_random(segment):
-                    found.append((offset, offset + len(segment)))
+                    random.append((offset, offset + len(segment)))
                 offset += len(segment) + 1
         elif _looks_random(token):
-            found.append((start, start + len(token)))
-    return found
+            random.append((start, start + len(token)))
+    return random, encoded

@@ -1,8 +1,10 @@
 """No planted secret survives the product: store file, spool, reports, exports and the data home.
 
-The planted-secrets corpus (one secret per kind and location) and secret-laden copies of the
-mining story go through the hooks' spool, ingest, scoring, mining, skill approval and export,
-the HTML report, the mining report and both dataset exports. Then every byte the product wrote
+The planted-secrets corpus (one secret per kind and location), one session a kind with a secret
+of that kind in each place a transcript carries text (a key of a tool input, a branch and a
+skill name among them), and secret-laden copies of the mining story go through the hooks'
+spool, ingest, scoring, mining, skill approval and export, the HTML report, the mining report
+and both dataset exports. Then every byte the product wrote
 is scanned, the database file after a CHECKPOINT (and its text columns, which DuckDB may keep
 compressed), for every planted value.
 """
@@ -16,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from hooks.simulate import HOOKS_DIR, hook_python, payload
-from secrets_corpus import PlantedSecret, leaks_in, scan_files, write_corpus
-from trustkit import files_under, plant_in_mining_sessions, run_cli
+from secrets_corpus import SECRET_KINDS, PlantedSecret, leaks_in, scan_files, write_corpus
+from trustkit import EXTRA_KINDS, files_under, plant_every_kind, plant_in_mining_sessions, run_cli
 
 from trajectory_miner.mined import load_skills
 from trajectory_miner.mining import mine
@@ -58,6 +60,7 @@ def test_no_planted_secret_survives_anywhere_the_product_writes(
 ) -> None:
     paths = resolve()
     planted = write_corpus(paths.projects) + plant_in_mining_sessions(paths.projects)
+    planted += plant_every_kind(paths.projects, SECRET_KINDS + tuple(EXTRA_KINDS))
     transcripts = sorted({p.path for p in planted})
     # The scan can see the secrets where they are: every planted value is in the transcripts.
     assert {p.value for hits in scan_files(transcripts, planted).values() for p in hits} == {p.value for p in planted}
