@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from trajectory_miner import ingester, spool
+from trajectory_miner import ingester, quarantine, spool
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import IngestReport, ingest_paths
 from trajectory_miner.ingester import drain_spool
@@ -194,9 +194,9 @@ def test_a_crash_while_ingesting_leaves_the_lines_for_the_next_run(paths: Paths,
 
     def crash(store: Store, targets: Sequence[Path], config: Config) -> IngestReport:
         ingest_paths(store, targets[:0], config)
-        raise RuntimeError("killed mid-ingest")
+        raise SystemExit("killed mid-ingest")
 
-    with pytest.raises(RuntimeError, match="killed mid-ingest"):
+    with pytest.raises(SystemExit, match="killed mid-ingest"):
         drain_spool(paths, Config(), quiet_seconds=0, ingest=crash)
     assert len(spool.rotated_files(paths.spool_dir)) == 1
 
@@ -204,6 +204,25 @@ def test_a_crash_while_ingesting_leaves_the_lines_for_the_next_run(paths: Paths,
 
     assert result.lines == 1 and result.removed_files == 1
     assert counts(paths)["turns"] == 3
+
+
+def test_an_ingest_that_fails_once_is_tried_again_and_nothing_is_quarantined(
+    paths: Paths, failing_session: Path
+) -> None:
+    spool.append_event(paths.spool_dir, stop(failing_session, FAILING))
+    calls: list[int] = []
+
+    def flaky(store: Store, targets: Sequence[Path], config: Config) -> IngestReport:
+        calls.append(len(targets))
+        if len(calls) == 1:
+            raise RuntimeError("failed once")
+        return ingest_paths(store, targets, config)
+
+    result = drain_spool(paths, Config(), quiet_seconds=0, ingest=flaky)
+
+    assert calls == [1, 1] and result.removed_files == 1
+    assert counts(paths)["turns"] == 3
+    assert not quarantine.read(quarantine.log_path(paths.database))
 
 
 def test_a_busy_store_leaves_the_spool_for_later(paths: Paths, failing_session: Path) -> None:

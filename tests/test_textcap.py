@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import orjson
+
 from trajectory_miner.redaction import Redactor
-from trajectory_miner.textcap import cap, clip, summarise_input
+from trajectory_miner.textcap import cap, cap_json, clip, summarise_input
 
 KEY = "sk-ant-api03-Zq8XrT5vLm2NwPb7Kc4HdYs9FgJe6UaRt3Qp"
 redact = Redactor()
@@ -40,3 +42,44 @@ def test_a_summary_cut_through_a_secret_keeps_none_of_it() -> None:
     summary = summarise_input("Bash", {"command": command}, redact)
     assert len(summary) <= 200
     assert "sk-ant" not in summary
+
+
+def _nested(depth: int) -> dict[str, object]:
+    value: object = "leaf"
+    for _ in range(depth):
+        value = {"k": value}
+    assert isinstance(value, dict)
+    return value
+
+
+def _depth(value: object) -> int:
+    depth = 0
+    while isinstance(value, dict) and value:
+        value = next(iter(value.values()))
+        depth += 1
+    return depth
+
+
+def test_an_input_nested_a_thousand_deep_is_cut_to_a_bounded_depth_with_a_marker() -> None:
+    capped = cap_json({"command": "make", "options": _nested(1_000)}, redact)
+    assert capped["command"] == "make"
+    assert 10 < _depth(capped["options"]) < 50
+    assert "nested deeper than" in orjson.dumps(capped).decode()
+
+
+def test_capping_keeps_the_order_of_keys_and_items_at_every_level() -> None:
+    tool_input = {"z": 1, "a": [3, {"y": 2, "b": "x"}, 1], "m": {"q": None, "c": True}}
+    assert cap_json(tool_input, redact) == tool_input
+    assert list(cap_json(tool_input, redact)) == ["z", "a", "m"]
+    assert list(cap_json(tool_input, redact)["a"][1]) == ["y", "b"]
+
+
+def test_keys_are_redacted_and_an_object_keeps_its_first_two_hundred_keys() -> None:
+    capped = cap_json({KEY: "value", **{f"k{i}": i for i in range(300)}}, redact)
+    assert KEY not in capped and "[REDACTED:anthropic_key]" in capped
+    assert len(capped) == 201 and capped["…"] == "[101 more keys cut]"
+
+
+def test_a_summary_of_an_input_too_deep_to_write_as_json_names_its_keys() -> None:
+    summary = summarise_input("Custom", {"options": _nested(1_000), "mode": 1})
+    assert summary == '["options","mode"]'

@@ -251,3 +251,50 @@ def test_a_file_whose_lines_name_no_session_is_the_session_of_its_name(tmp_path:
     batch = parse(path, default_session="old-session")
     assert set(batch.sessions) == {"old-session"}
     assert [t.prompt for t in batch.turns.values()] == ["go"]
+
+
+def _use(tool_id: str, name: str, tool_input: dict[str, object], **entry: object) -> dict[str, object]:
+    return {
+        "type": "assistant",
+        "sessionId": "s",
+        "uuid": f"u-{tool_id}",
+        **entry,
+        "message": {
+            "id": f"m-{tool_id}",
+            "content": [{"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}],
+        },
+    }
+
+
+def test_names_a_transcript_gives_are_redacted_and_capped() -> None:
+    entries = [
+        _use("t1", "Skill", {"skill": "deploy-SECRET1"}, gitBranch="fix/SECRET1"),
+        _use("t2", "Task", {"subagent_type": "x" * 5000}),
+        _use("t3", "T" * 5000, {}),
+    ]
+    parser = TranscriptParser("s.jsonl", redact=lambda text: text.replace("SECRET1", "[R]"))
+    batch = parser.feed(orjson.dumps(e) for e in entries)
+    steps = {key[1]: step for key, step in batch.steps.items()}
+    assert steps["t1"].skill_name == "deploy-[R]" and batch.sessions["s"].git_branch == "fix/[R]"
+    assert len(steps["t2"].subagent_type or "") == 200 and len(steps["t3"].tool_name) == 200
+
+
+def test_tool_results_nested_in_tool_results_are_read_a_few_levels_down_only() -> None:
+    # Written as text: JSON writers stop at a depth the reader still takes.
+    nested = b'[{"type": "tool_result", "content": ' * 450 + b'"innermost"' + b"}]" * 450
+    result = (
+        b'{"type": "user", "sessionId": "s", "uuid": "r", "message": {"role": "user", "content": '
+        b'[{"type": "tool_result", "tool_use_id": "t1", "is_error": false, "content": ' + nested + b"}]}}"
+    )
+    parser = TranscriptParser("s.jsonl")
+    batch = parser.feed([orjson.dumps(_use("t1", "Read", {"file_path": "a.py"})), result])
+    step = batch.steps[("s", "t1")]
+    assert batch.skipped_lines == 0 and step.has_result and "innermost" not in step.result_text
+
+
+def test_a_line_nested_past_what_the_json_reader_takes_is_quarantined_not_fatal() -> None:
+    deep = b'{"type": "user", "message": ' + b'{"k": ' * 2_000 + b"1" + b"}" * 2_001
+    parser = TranscriptParser("s.jsonl")
+    batch = parser.feed([orjson.dumps(_use("t1", "Read", {})), deep, orjson.dumps(_use("t2", "Read", {}))])
+    assert [index for index, _ in batch.quarantined] == [1]
+    assert {key[1] for key in batch.steps} == {"t1", "t2"}

@@ -7,6 +7,10 @@ that shrank or whose first bytes changed (rotated, rewritten) is read again from
 Lines that name no session belong to the session the file's other lines name; the file's own
 name is the session only when none does. Each run notes in `miner_state` when it ran, where it
 looked and how many files it found, so that an ingest that found nothing is told from none.
+
+No input stops an ingest: a line the parser cannot read, or a file that fails as a whole, is
+recorded in the quarantine log beside the store and skipped (see `trajectory_miner.quarantine`),
+and the other lines and files are stored.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -26,6 +31,9 @@ from pydantic import BaseModel, Field
 from trajectory_miner.batch_writer import BatchWriter, FileRow, load_file_rows, merge_batch
 from trajectory_miner.config import Config, is_excluded
 from trajectory_miner.forgotten import is_forgotten
+from trajectory_miner.quarantine import Quarantined, held_files, log_path, now
+from trajectory_miner.quarantine import read as read_quarantine
+from trajectory_miner.quarantine import record as record_quarantine
 from trajectory_miner.redaction import Redactor
 from trajectory_miner.store import Store, checkpoints_deferred, memory_capped
 from trajectory_miner.transcript import ParsedBatch, ParseState, Redact, TranscriptParser
@@ -36,6 +44,10 @@ INGEST_MEMORY_LIMIT = "128MB"
 # One checkpoint per this much logged work rather than one per commit of a bulk load.
 INGEST_CHECKPOINT_THRESHOLD = "256MB"
 _BATCH_LINES = 20_000
+MAX_LINE_BYTES = 128 * 1024 * 1024
+"""Longer lines are not read (parsing one takes several times its size in memory): they are
+quarantined."""
+_SKIP_PIECE = 1024 * 1024
 _HEAD_BYTES = 4096
 LAST_INGEST_KEY = "ingest:last_run"
 """The `miner_state` key of the last run's time, folders and file count (JSON)."""
@@ -59,6 +71,8 @@ class IngestReport(BaseModel):
     unknown_entry_types: dict[str, int] = Field(default_factory=dict)
     excluded_sessions: int = 0
     errors: list[str] = Field(default_factory=list)
+    quarantined: list[Quarantined] = Field(default_factory=list)
+    held_files: int = Field(default=0, description="Files passed over: they failed before and have not grown.")
     session_ids: set[str] = Field(default_factory=set, exclude=True)
 
 
@@ -75,31 +89,53 @@ def _head_hash(handle: BinaryIO, length: int) -> str:
     return hashlib.blake2b(handle.read(length), digest_size=16).hexdigest()
 
 
-def _read_batches(handle: BinaryIO, offset: int) -> Iterator[tuple[list[bytes], int]]:
-    """Whole lines from `offset`, in batches, each with the offset after it.
+def _read_batches(handle: BinaryIO, offset: int) -> Iterator[tuple[list[bytes], list[int], int]]:
+    """Whole lines from `offset`, in batches, each with the lines' sizes and the offset after it.
 
     A last line without its newline is taken only when it is complete JSON: otherwise the
-    writer may still be writing it, and it is left for the next read.
+    writer may still be writing it, and it is left for the next read. A line longer than
+    `MAX_LINE_BYTES` is passed over unread: it stands in the batch as an empty line of its size.
     """
     handle.seek(offset)
     while True:
         lines: list[bytes] = []
+        sizes: list[int] = []
         size = 0
         while size < _BATCH_BYTES and len(lines) < _BATCH_LINES:
-            line = handle.readline()
-            if not line:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+            length = len(line)
+            if length > MAX_LINE_BYTES:
+                rest = 0 if line.endswith(b"\n") else _skip_line(handle)
+                if rest < 0:
+                    break
+                line, length = b"", length + rest
+            elif not line:
                 break
-            if not line.endswith(b"\n"):
+            elif not line.endswith(b"\n"):
                 try:
                     orjson.loads(line)
                 except orjson.JSONDecodeError:
                     break
             lines.append(line)
-            size += len(line)
+            sizes.append(length)
+            size += length
         if not lines:
             return
         offset += size
-        yield lines, offset
+        yield lines, sizes, offset
+
+
+def _skip_line(handle: BinaryIO) -> int:
+    """Read through the end of the current line a piece at a time; the bytes it took, or -1
+    when the file ends first (the line is still being written)."""
+    skipped = 0
+    while True:
+        piece = handle.readline(_SKIP_PIECE)
+        if not piece:
+            return -1
+        skipped += len(piece)
+        if piece.endswith(b"\n"):
+            return skipped
 
 
 def file_key(path: Path) -> str:
@@ -148,8 +184,9 @@ def read_file(
         parser = TranscriptParser(
             key, state, redact=redact, result_cap=config.result_cap, default_session=_default_session(path)
         )
-        for lines, offset in _read_batches(handle, row.offset):
+        for lines, sizes, offset in _read_batches(handle, row.offset):
             batch = parser.feed(lines)
+            _note_quarantined(key, row.offset, lines, sizes, batch, report)
             for facts in batch.sessions.values():
                 facts.project = facts.project or _default_project(path)
             _drop_excluded(batch, config, report)
@@ -158,10 +195,63 @@ def read_file(
             row.skipped_lines += batch.skipped_lines
             row.unknown.update(batch.unknown_entry_types)
             row.state = parser.state.model_dump_json()
-            read = sum(len(line) for line in lines)
+            read = sum(sizes)
             report.bytes += read
             _count(batch, report)
             yield key, row, batch, read
+
+
+def _note_quarantined(
+    key: str, start: int, lines: list[bytes], sizes: list[int], batch: ParsedBatch, report: IngestReport
+) -> None:
+    """Record the lines of a batch that were too long to read or that the parser could not
+    read, at their byte offsets."""
+    unread = [
+        (i, f"a line of {size:,} bytes, past the {MAX_LINE_BYTES:,} read")
+        for i, size in enumerate(sizes)
+        if size and not lines[i]
+    ]
+    if not unread and not batch.quarantined:
+        return
+    batch.skipped_lines += len(unread)
+    starts = [start]
+    for size in sizes:
+        starts.append(starts[-1] + size)
+    report.quarantined.extend(
+        Quarantined(file=key, offset=starts[index], reason=reason, at=now())
+        for index, reason in sorted([*unread, *batch.quarantined])
+    )
+
+
+Batch = tuple[str, FileRow, ParsedBatch, int]
+
+
+def _guarded(batches: Iterator[Batch], path: Path, report: IngestReport) -> Iterator[Batch]:
+    """The batches of one file; a file that fails while being read is reported (gone or
+    unreadable) or quarantined (anything else), and what was read before stays."""
+    reached = -1
+    while True:
+        try:
+            item = next(batches)
+        except StopIteration:
+            return
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            report.errors.append(f"{path}: {exc.strerror or exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - one file that cannot be read must not stop the others
+            report.quarantined.append(_whole_file(path, reached, exc))
+            return
+        reached = item[1].offset
+        yield item
+
+
+def _whole_file(path: Path, reached: int, exc: Exception) -> Quarantined:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    reason = f"{type(exc).__name__} while reading the file"
+    return Quarantined(file=file_key(path), offset=max(reached, 0), reason=reason, at=now(), whole_file=True, size=size)
 
 
 def _read_whole_file(
@@ -171,15 +261,14 @@ def _read_whole_file(
     known, path, config = job
     report = IngestReport()
     merged: tuple[str, FileRow, ParsedBatch, int] | None = None
-    try:
-        for key, row, batch, read in read_file(known, path, config, _worker_redactor(config), report):
-            if merged is None:
-                merged = (key, row, batch, read)
-            else:
-                merge_batch(merged[2], batch)
-                merged = (key, row, merged[2], merged[3] + read)
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        report.errors.append(f"{path}: {exc.strerror or exc}")
+    for key, row, batch, read in _guarded(
+        read_file(known, path, config, _worker_redactor(config), report), path, report
+    ):
+        if merged is None:
+            merged = (key, row, batch, read)
+        else:
+            merge_batch(merged[2], batch)
+            merged = (key, row, merged[2], merged[3] + read)
     return ([merged] if merged else []), report
 
 
@@ -246,6 +335,7 @@ def _ingest(
     for path in paths:
         files.extend(find_transcripts(path) if path.exists() else [])
     report = IngestReport(roots=[_path_text(str(p)) for p in paths], files=len(files))
+    files = _not_held(files, log_path(store.path), report)
     known = load_file_rows(store)
     writer = BatchWriter(store)
     pool_size = _pool_size(files, known, workers) if redact is None else 1
@@ -260,23 +350,27 @@ def _ingest(
 
     small = [f for f in files if _is_small(f)] if pool_size > 1 else []
     if small:
-        small_set = set(small)
-        with ProcessPoolExecutor(pool_size, mp_context=get_context("spawn")) as pool:
-            jobs = [(known.get(file_key(f)), f, config) for f in small]
-            for file, (results, partial) in zip(small, pool.map(_read_whole_file, jobs, chunksize=8), strict=True):
-                for key, row, batch, read in results:
-                    writer.add(key, row, batch, read)
-                _absorb(report, partial)
-                tick(file)
-        files = [f for f in files if f not in small_set]
-    for file in files:
+        read_in_pool: set[Path] = set()
         try:
-            for key, row, batch, read in read_file(known.get(file_key(file)), file, config, redactor, report):
-                writer.add(key, row, batch, read)
-        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-            report.errors.append(f"{file}: {exc.strerror or exc}")
+            with ProcessPoolExecutor(pool_size, mp_context=get_context("spawn")) as pool:
+                jobs = [(known.get(file_key(f)), f, config) for f in small]
+                for file, (results, partial) in zip(small, pool.map(_read_whole_file, jobs, chunksize=8), strict=True):
+                    for key, row, batch, read in results:
+                        writer.add(key, row, batch, read)
+                    _absorb(report, partial)
+                    read_in_pool.add(file)
+                    tick(file)
+        except BrokenProcessPool:
+            pass  # a worker died (killed, out of memory): what it had left is read here, file by file
+        files = [f for f in files if f not in read_in_pool]
+    for file in files:
+        for key, row, batch, read in _guarded(
+            read_file(known.get(file_key(file)), file, config, redactor, report), file, report
+        ):
+            writer.add(key, row, batch, read)
         tick(file)
     writer.flush()
+    record_quarantine(log_path(store.path), report.quarantined)
     if writer.forgotten:
         report.session_ids = {sid for sid in report.session_ids if not is_forgotten(sid, writer.forgotten)}
     report.sessions = len(report.session_ids)
@@ -334,9 +428,30 @@ def _pool_size(files: Sequence[Path], known: dict[str, FileRow], workers: int | 
             size = file.stat().st_size
         except OSError:
             continue
+        if size > _SMALL_FILE_BYTES:
+            continue  # read here whatever the pool does: no reason to start one
         row = known.get(file_key(file))
         pending += size - (row.offset if row and row.offset <= size else 0)
     return wanted if pending >= _PARALLEL_MIN_BYTES else 1
+
+
+def _not_held(files: list[Path], log: Path, report: IngestReport) -> list[Path]:
+    """The files to read: those quarantined as a whole are passed over until they grow."""
+    held = held_files(read_quarantine(log))
+    if not held:
+        return files
+    kept: list[Path] = []
+    for file in files:
+        size = held.get(file_key(file))
+        try:
+            grown = size is None or file.stat().st_size != size
+        except OSError:
+            grown = True
+        if grown:
+            kept.append(file)
+        else:
+            report.held_files += 1
+    return kept
 
 
 def _absorb(report: IngestReport, partial: IngestReport) -> None:
@@ -349,6 +464,7 @@ def _absorb(report: IngestReport, partial: IngestReport) -> None:
     report.skipped_lines += partial.skipped_lines
     report.excluded_sessions += partial.excluded_sessions
     report.errors.extend(partial.errors)
+    report.quarantined.extend(partial.quarantined)
     for kind, n in partial.unknown_entry_types.items():
         report.unknown_entry_types[kind] = report.unknown_entry_types.get(kind, 0) + n
     report.session_ids.update(partial.session_ids)

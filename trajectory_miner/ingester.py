@@ -13,7 +13,9 @@ counts on this one to take its line.
 
 Nothing a hook wrote is lost: a rotated file is deleted only after the ingest that read it
 committed, so a crash or a busy store leaves it for the next run, which reads it again
-(ingesting is idempotent).
+(ingesting is idempotent). A transcript that makes ingest fail for another reason than the
+store's or the disk's state is quarantined (see `trajectory_miner.quarantine`), so the same
+spool file cannot stop every later run.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from pydantic import BaseModel, Field
 
 from trajectory_miner import spool
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import IngestReport, ingest_paths
+from trajectory_miner.ingest import IngestReport, file_key, ingest_paths
 from trajectory_miner.paths import Paths
-from trajectory_miner.store import Store, StoreBusy, open_store
+from trajectory_miner.quarantine import Quarantined, log_path, now, record
+from trajectory_miner.store import Store, StoreBusy, StoreError, open_store
 
 IngestFn = Callable[[Store, Sequence[Path], Config], IngestReport]
 AfterIngest = Callable[[Store, IngestReport], None]
@@ -177,11 +180,7 @@ def _drain_locked(
         targets = spool.transcript_paths(event for read in reads for event in read.events)
         if targets:
             try:
-                with open_store(paths.database, wait_seconds=limits.store_wait) as store:
-                    report = ingest(store, targets, config)
-                    if after_ingest is not None:
-                        after_ingest(store, report)
-                merge_reports(result.ingest, report)
+                _ingest_targets(paths, config, targets, limits, ingest, after_ingest, result)
             except StoreBusy:
                 result.busy = True
                 break
@@ -191,6 +190,74 @@ def _drain_locked(
         if limits.settle_seconds and spool.has_new_lines(spool_dir):
             time.sleep(limits.settle_seconds)
     result.kept_files = len(spool.rotated_files(spool_dir))
+
+
+def _ingest_targets(
+    paths: Paths,
+    config: Config,
+    targets: Sequence[Path],
+    limits: _Limits,
+    ingest: IngestFn,
+    after_ingest: AfterIngest | None,
+    result: DrainResult,
+) -> None:
+    """Ingest what a round of spool lines points at.
+
+    Should the work fail for another reason than the store's or the disk's state, each
+    transcript is tried again alone and the ones that fail again are quarantined: the spool
+    lines pointing at them are then dropped like the others, so no later run stumbles on them.
+    A process that is killed (or interrupted) leaves the lines for the next run.
+    """
+    try:
+        merge_reports(result.ingest, _ingest_once(paths, config, targets, limits, ingest, after_ingest))
+        return
+    except (StoreError, OSError):
+        raise  # the store's or the disk's state, not the input's: the spool waits
+    except Exception:  # noqa: BLE001 - found out below, one transcript at a time
+        pass
+    for target in targets:
+        try:
+            merge_reports(result.ingest, _ingest_once(paths, config, [target], limits, ingest, after_ingest))
+        except (StoreError, OSError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - this transcript is set aside, the others go on
+            _quarantine_target(paths, target, exc)
+
+
+def _ingest_once(
+    paths: Paths,
+    config: Config,
+    targets: Sequence[Path],
+    limits: _Limits,
+    ingest: IngestFn,
+    after_ingest: AfterIngest | None,
+) -> IngestReport:
+    with open_store(paths.database, wait_seconds=limits.store_wait) as store:
+        report = ingest(store, targets, config)
+        if after_ingest is not None:
+            after_ingest(store, report)
+    return report
+
+
+def _quarantine_target(paths: Paths, target: Path, exc: Exception) -> None:
+    name = type(exc).__name__
+    try:
+        size = target.stat().st_size
+    except OSError:
+        size = 0
+    record(
+        log_path(paths.database),
+        [
+            Quarantined(
+                file=file_key(target),
+                offset=0,
+                reason=f"{name} while storing it from the spool",
+                at=now(),
+                whole_file=True,
+                size=size,
+            )
+        ],
+    )
 
 
 def _size(path: Path) -> int:

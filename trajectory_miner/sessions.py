@@ -125,21 +125,43 @@ def resolve_session_id(store: Store, prefix: str) -> str | None:
     A prefix that matches a session and its own subagent sidechains names the session; a
     sidechain is also named by prefixes of its parent's id and of its own name, `/` between.
     """
-    rows = store.query("SELECT session_id FROM sessions WHERE starts_with(session_id, ?) LIMIT 50", [prefix])
-    if not rows and "/" in prefix:
-        parent, _, own = prefix.partition("/")
-        rows = store.query(
-            "SELECT session_id FROM sessions WHERE is_sidechain AND starts_with(split_part(session_id, '/', 1), ?) "
-            "AND starts_with(split_part(session_id, '/', 2), ?) LIMIT 50",
-            [parent, own],
-        )
-    ids: list[str] = [r[0] for r in rows]
+    ids = _matching(store, prefix)
     if prefix in ids:
         return prefix
     main = [i for i in ids if "/" not in i]
     if len(main) == 1 and all(i.startswith(main[0]) for i in ids):
         return main[0]
     return ids[0] if len(ids) == 1 else None
+
+
+def _matching(store: Store, prefix: str) -> list[str]:
+    """The ids a prefix may name (at most `_MAX_MATCHES`), in id order."""
+    rows = store.query(
+        f"SELECT session_id FROM sessions WHERE starts_with(session_id, ?) ORDER BY 1 LIMIT {_MAX_MATCHES}", [prefix]
+    )
+    if not rows and "/" in prefix:
+        parent, _, own = prefix.partition("/")
+        rows = store.query(
+            "SELECT session_id FROM sessions WHERE is_sidechain AND starts_with(split_part(session_id, '/', 1), ?) "
+            f"AND starts_with(split_part(session_id, '/', 2), ?) ORDER BY 1 LIMIT {_MAX_MATCHES}",
+            [parent, own],
+        )
+    return [r[0] for r in rows]
+
+
+_MAX_MATCHES = 50
+_SHOWN_CANDIDATES = 5
+
+
+def ambiguity(store: Store, prefix: str) -> str | None:
+    """When `prefix` names several sessions (and so none for `resolve_session_id`), a line
+    saying so with the first of them; None when it names one or none."""
+    ids = _matching(store, prefix)
+    if len(ids) < 2 or resolve_session_id(store, prefix) is not None:
+        return None
+    count = f"{len(ids)}" if len(ids) < _MAX_MATCHES else f"{_MAX_MATCHES} or more"
+    shown = ", ".join(ids[:_SHOWN_CANDIDATES]) + (", …" if len(ids) > _SHOWN_CANDIDATES else "")
+    return f"the id prefix {prefix!r} is ambiguous: it matches {count} sessions ({shown}); give more of the id"
 
 
 _STEP_COLUMNS = (

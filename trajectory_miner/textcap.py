@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 import orjson
 
 _INPUT_STRING_CAP = 2000
 _SUMMARY_CAP = 200
+_SUMMARY_SCAN = 64 * 1024
 
 _FILE_KEYS = ("file_path", "notebook_path", "path")
 
@@ -40,20 +42,51 @@ def cap(text: str, limit: int, redact: Callable[[str], str] = _keep) -> str:
     return f"{start}\n…[{len(text) - limit} characters cut]…\n{end}"
 
 
+_MAX_DEPTH = 24
+_MAX_ITEMS = 200
+_KEY_CAP = 200
+
+
 def cap_json(value: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
-    """A copy of a tool input with long strings capped and every string redacted."""
+    """A copy of a tool input with long strings capped, every string and key redacted, at most
+    200 items a list or object and nesting cut at 24 levels (deeper values become a marker).
 
-    def walk(item: Any) -> Any:
+    Walked with a stack of its own, not recursion: an input of any depth costs time linear
+    in its size and cannot exhaust the interpreter's stack.
+    """
+    root: dict[str, Any] = {}
+    # Each entry: the container to fill, where the value goes in it, the value, its depth.
+    stack: list[tuple[Any, Any, Any, int]] = []
+    _push(stack, root, _entries(value, redact), 1)
+    while stack:
+        parent, slot, item, depth = stack.pop()
         if isinstance(item, str):
-            return cap(item, _INPUT_STRING_CAP, redact)
-        if isinstance(item, dict):
-            return {str(k): walk(v) for k, v in item.items()}
-        if isinstance(item, list):
-            return [walk(v) for v in item[:200]]
-        return item
+            copy: Any = cap(item, _INPUT_STRING_CAP, redact)
+        elif not isinstance(item, dict | list):
+            copy = item
+        elif depth >= _MAX_DEPTH:
+            copy = f"…[nested deeper than {_MAX_DEPTH} levels]…"
+        elif isinstance(item, dict):
+            copy = {}
+            _push(stack, copy, _entries(item, redact), depth + 1)
+        else:
+            copy = [None] * min(len(item), _MAX_ITEMS)
+            _push(stack, copy, list(enumerate(item[:_MAX_ITEMS])), depth + 1)
+        parent[slot] = copy
+    return root
 
-    walked = walk(value)
-    return walked if isinstance(walked, dict) else {}
+
+def _push(stack: list[tuple[Any, Any, Any, int]], parent: Any, entries: list[tuple[Any, Any]], depth: int) -> None:
+    # Pushed last first, so that they are popped, and an object's keys set, in their order.
+    stack.extend((parent, slot, item, depth) for slot, item in reversed(entries))
+
+
+def _entries(item: dict[Any, Any], redact: Callable[[str], str]) -> list[tuple[Any, Any]]:
+    """An object's first 200 entries, keys redacted (a key can be a secret), and a note of the rest."""
+    entries: list[tuple[Any, Any]] = [(clip(str(k), _KEY_CAP, redact), v) for k, v in islice(item.items(), _MAX_ITEMS)]
+    if len(item) > _MAX_ITEMS:
+        entries.append(("…", f"[{len(item) - _MAX_ITEMS} more keys cut]"))
+    return entries
 
 
 def summarise_input(tool_name: str, tool_input: dict[str, Any], redact: Callable[[str], str] = _keep) -> str:
@@ -61,13 +94,19 @@ def summarise_input(tool_name: str, tool_input: dict[str, Any], redact: Callable
     for key in ("command", "file_path", "notebook_path", "pattern", "url", "query", "skill", "description"):
         value = tool_input.get(key)
         if isinstance(value, str) and value:
-            line = " ".join(value.split())
+            # Only the start is kept: no need to split megabytes of it.
+            line = " ".join(value[:_SUMMARY_SCAN].split())
             if key == "pattern" and isinstance(tool_input.get("path"), str):
                 line = f"{line} in {tool_input['path']}"
             return clip(line, _SUMMARY_CAP, redact)
     if not tool_input:
         return tool_name
-    return clip(orjson.dumps(tool_input).decode("utf-8", "replace"), _SUMMARY_CAP, redact)
+    try:
+        text = orjson.dumps(tool_input).decode("utf-8", "replace")
+    except orjson.JSONEncodeError:
+        # Nested past what JSON writers take, or not text: its keys say what there is.
+        text = orjson.dumps([str(k) for k in islice(tool_input, _MAX_ITEMS)]).decode()
+    return clip(text, _SUMMARY_CAP, redact)
 
 
 def files_of(tool_name: str, tool_input: dict[str, Any]) -> list[str]:

@@ -4,7 +4,10 @@ The parser turns lines into records of the trajectory model (turns, steps, event
 responses and session facts). It keeps a small state per session between calls, so a file
 can be read in pieces from the byte offset where the last read stopped and give the same
 records as one read of the whole file. Malformed lines and unknown entry types are counted
-and skipped; nothing in a real file makes it raise.
+and skipped; nothing in a real file makes it raise. A line that fails in any other way (nested
+past what the JSON reader takes, or tripping an error nothing expects) is skipped too and
+handed back in `ParsedBatch.quarantined`, with why, for ingest to record. Work per line is
+bounded whatever it holds: long texts are capped before they are redacted, nesting is cut.
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ KNOWN_METADATA_TYPES = frozenset(
 )
 
 _MAX_PENDING = 512
+_MAX_NESTING = 8
+_REASON_CAP = 200
+_NAME_CAP = 200
+_MAX_NAMES = 1024
+_PATH_CAP = 4096
 _THOUGHT_CAP = 600
 _PROMPT_CAP = 4000
 _META_CAP = 200
@@ -118,6 +126,9 @@ class ParsedBatch(BaseModel):
     lines: int = 0
     skipped_lines: int = 0
     unknown_entry_types: Counter[str] = Field(default_factory=Counter)
+    quarantined: list[tuple[int, str]] = Field(
+        default_factory=list, description="Lines that could not be read (their index in the run, and why)."
+    )
 
     def keep_sessions(self, keep: Callable[[str], bool]) -> int:
         """Drop every record of the sessions `keep` rejects; returns how many sessions went."""
@@ -144,8 +155,11 @@ def _timestamp(entry: dict[str, Any]) -> datetime | None:
         return None
 
 
-def _text_of(content: Any) -> str:
-    """Plain text of a message or tool-result content (a string or a list of blocks)."""
+def _text_of(content: Any, depth: int = 0) -> str:
+    """Plain text of a message or tool-result content (a string or a list of blocks).
+
+    Tool results nested in tool results are read `_MAX_NESTING` levels down, no further.
+    """
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
@@ -158,8 +172,8 @@ def _text_of(content: Any) -> str:
                 parts.append(block["text"])
             elif kind == "image":
                 parts.append("[image]")
-            elif kind == "tool_result":
-                parts.append(_text_of(block.get("content")))
+            elif kind == "tool_result" and depth < _MAX_NESTING:
+                parts.append(_text_of(block.get("content"), depth + 1))
         elif isinstance(block, str):
             parts.append(block)
     return "\n".join(parts)
@@ -192,16 +206,20 @@ class TranscriptParser:
         self.redact = redact
         self.result_cap = result_cap
         self.batch = ParsedBatch()
+        self._names: dict[str, str] = {}
 
     def feed(self, lines: Iterable[bytes | str]) -> ParsedBatch:
         """Parse lines and return the records they hold (the state moves on)."""
         self.batch = ParsedBatch()
-        for line in lines:
+        for index, line in enumerate(lines):
             self.batch.lines += 1
             try:
                 entry = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                if line.strip():
+            except orjson.JSONDecodeError as exc:
+                if any(word in str(exc) for word in ("depth", "recursion")):
+                    # Valid JSON nested deeper than the reader goes: not a torn write, so it is told.
+                    self._quarantine(index, "nested deeper than the JSON reader goes")
+                elif line.strip():
                     self.batch.skipped_lines += 1
                 continue
             if not isinstance(entry, dict):
@@ -212,7 +230,30 @@ class TranscriptParser:
             except (TypeError, ValueError, AttributeError, KeyError):
                 # A well-formed line of an unexpected shape: counted, never fatal.
                 self.batch.skipped_lines += 1
+            except Exception as exc:  # noqa: BLE001 - whatever one line does, the others are read
+                self._quarantine(index, self._reason(exc))
         return self.batch
+
+    def _name(self, text: str) -> str:
+        """A name a transcript gives (a tool, a skill, a branch): short, and redacted."""
+        # Every line repeats its branch: a name is redacted once.
+        known = self._names.get(text)
+        if known is None:
+            if len(self._names) >= _MAX_NAMES:
+                self._names.clear()
+            known = self._names[text] = textcap.clip(text, _NAME_CAP, self.redact)
+        return known
+
+    def _quarantine(self, index: int, reason: str) -> None:
+        self.batch.skipped_lines += 1
+        self.batch.quarantined.append((index, reason))
+
+    def _reason(self, exc: Exception) -> str:
+        """Why a line failed, in a line: the error's kind and its message, clipped and redacted
+        (a message may quote the line)."""
+        message = " ".join(str(exc).split())
+        text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        return textcap.clip(text, _REASON_CAP, self.redact)
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -260,16 +301,17 @@ class TranscriptParser:
             if facts.ended_at is None or at > facts.ended_at:
                 facts.ended_at = at
         if not facts.cwd:
-            cwd = _str(entry.get("cwd"))
+            cwd = _str(entry.get("cwd"))[:_PATH_CAP]
             if cwd:
                 facts.cwd = cwd
                 facts.project = cwd
         version = entry.get("version")
-        if version and version != facts.version and isinstance(version, str):
-            facts.version = version
+        if version and isinstance(version, str):
+            facts.version = version[:_NAME_CAP]
         branch = entry.get("gitBranch")
-        if branch and branch != facts.git_branch and isinstance(branch, str):
-            facts.git_branch = branch
+        if branch and isinstance(branch, str):
+            # A branch is named by whoever made it: it can hold a token.
+            facts.git_branch = self._name(branch)
         return facts
 
     def _cursor(self, sid: str) -> Cursor:
@@ -508,30 +550,33 @@ class TranscriptParser:
 
     def _tool_use(self, sid: str, entry: dict[str, Any], block: dict[str, Any]) -> None:
         tool_use_id = _str(block.get("id"))
-        name = _str(block.get("name")) or "unknown"
+        name = self._name(_str(block.get("name"))) or "unknown"
         if not tool_use_id:
             return
         raw_input = block.get("input")
         tool_input: dict[str, Any] = raw_input if isinstance(raw_input, dict) else {}
         cursor = self._cursor(sid)
         turn = self._current_turn(sid, entry)
+        capped = textcap.cap_json(tool_input, self.redact)
         step = Step(
             session_id=sid,
             tool_use_id=tool_use_id,
             step_index=cursor.step_index,
             turn_index=turn.turn_index,
             tool_name=name,
-            input=textcap.cap_json(tool_input, self.redact),
-            summary=textcap.summarise_input(name, tool_input, self.redact),
+            input=capped,
+            # Summed up from the redacted input: the summary joins lines, which would hide a
+            # secret's line end or glue a wrapped token's halves with a space.
+            summary=textcap.summarise_input(name, capped, self.redact),
             thought=cursor.thought,
             started_at=_timestamp(entry),
-            files=[self.redact(f) for f in textcap.files_of(name, tool_input)],
+            files=[textcap.clip(f, _PATH_CAP, self.redact) for f in textcap.files_of(name, tool_input)],
         )
         if name == "Skill":
-            step.skill_name = _str(tool_input.get("skill")) or _str(tool_input.get("command")) or None
+            step.skill_name = self._name(_str(tool_input.get("skill")) or _str(tool_input.get("command"))) or None
             self._event(sid, entry, "skill", step.skill_name or "")
         elif name in ("Task", "Agent"):
-            step.subagent_type = _str(tool_input.get("subagent_type")) or "general-purpose"
+            step.subagent_type = self._name(_str(tool_input.get("subagent_type"))) or "general-purpose"
             self._event(sid, entry, "subagent", step.subagent_type)
         cursor.step_index += 1
         cursor.thought = ""

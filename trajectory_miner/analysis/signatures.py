@@ -14,8 +14,8 @@ failed`, `TypeScript error`, `exit status`, …) and `is_generic` tells a signat
 no more than "it failed", which nothing should key on.
 
 Standard library only: the live-hint hook loads this file under `python3 -S`. Every pattern
-runs in time linear in its input: lines are cut to `_MAX_LINE`, only the last `_MAX_TEXT`
-characters of an output are read, and no pattern nests quantifiers that can backtrack.
+runs in time linear in its input: lines and signatures are cut to `_MAX_LINE`, only the last
+`_MAX_TEXT` characters of an output are read, and no pattern nests quantifiers that can backtrack.
 `SIGNATURE_VERSION` changes whenever a rule here changes what a signature is.
 """
 
@@ -492,7 +492,7 @@ def signature_family(signature: str) -> str:
 def family(signature: str) -> str:
     """What kind of failure a signature (or a specific signature) is: `ModuleNotFoundError`,
     `KeyError`, `command not found`, `assertion failed`, `TypeScript error`, `exit status`, …"""
-    specific = _PROGRAM_SUFFIX.sub("", signature_family(signature)).strip()
+    specific = _PROGRAM_SUFFIX.sub("", signature_family(signature[:_MAX_LINE])).strip()
     for name, pattern in _FAMILIES:
         if re.search(pattern, specific):
             if name == "exception":
@@ -509,5 +509,5 @@ def is_generic(signature: str) -> bool:
     """True when a signature (or a specific signature) says no more than that something failed
     (a bare exit code, `error`, `FAIL`, only placeholders): too little to match two failures
     on, or to hint a fix from, whatever program it came from."""
-    specific = _PROGRAM_SUFFIX.sub("", signature_family(signature))
+    specific = _PROGRAM_SUFFIX.sub("", signature_family(signature[:_MAX_LINE]))
     return not _informative(specific)

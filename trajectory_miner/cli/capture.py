@@ -20,7 +20,14 @@ from trajectory_miner.cli.output import (
 )
 from trajectory_miner.ingest import IngestReport, ingest_paths
 from trajectory_miner.model import Session
-from trajectory_miner.sessions import SessionSummary, list_sessions, load_session, resolve_session_id, short_ids
+from trajectory_miner.sessions import (
+    SessionSummary,
+    ambiguity,
+    list_sessions,
+    load_session,
+    resolve_session_id,
+    short_ids,
+)
 from trajectory_miner.store import StoreMissing
 
 
@@ -112,6 +119,13 @@ def print_ingest_summary(report: IngestReport) -> None:
     )
     for error in report.errors:
         print(f"  could not read {error}")
+    aside: list[str] = []
+    if report.quarantined:
+        aside.append(f"{len(report.quarantined)} line(s) or file(s) could not be read and were set aside")
+    if report.held_files:
+        aside.append(f"{report.held_files} file(s) set aside before were passed over")
+    if aside:
+        print(f"  {'; '.join(aside)}: see `trajectory-miner doctor`")
 
 
 def run_sessions(args: argparse.Namespace) -> int:
@@ -186,15 +200,30 @@ def run_show(args: argparse.Namespace) -> int:
     with reader(paths) as store:
         sid = resolve_session_id(store, args.session)
         if sid is None:
-            raise CommandError(f"no session matches {args.session!r}: see `trajectory-miner sessions`", 2)
+            reason = ambiguity(store, args.session) or f"no session matches {args.session!r}"
+            raise CommandError(f"{reason}: see `trajectory-miner sessions`", 2)
         session = load_session(store, sid)
     if session is None:
         raise CommandError(f"no session {sid}", 2)
     if args.json:
-        print_json(session if args.full else _brief(session))
+        data = session.model_dump(mode="json") if args.full else _brief(session)
+        print_json({**data, "resume": resume_line(session)})
     else:
         _print_session(session, args.full)
+        print(f"\nresume it: {resume_line(session)}")
     return 0
+
+
+def resume_line(session: Session) -> str:
+    """The shell line that reopens the session in Claude Code, from the folder it ran in.
+
+    `claude --resume` finds a session only among those of the current folder's project.
+    """
+    import shlex
+
+    resume = f"claude --resume {session.session_id}"
+    folder = session.cwd or session.project
+    return f"cd {shlex.quote(folder)} && {resume}" if folder else resume
 
 
 def _brief(session: Session) -> dict[str, Any]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,9 +28,111 @@ class CommandError(Exception):
         self.code = code
 
 
+def read_only_message(home: Path) -> str:
+    """What to say when the data home cannot be written."""
+    return (
+        f"the data home {home} is not writable: make it writable, or set TRAJECTORY_MINER_HOME to a writable "
+        "folder, then run the command again"
+    )
+
+
+def disk_full_message(home: Path) -> str:
+    """What to say when the disk holding the data home is full."""
+    return f"the disk is full: nothing more can be written to {home}; free some disk space, then run the command again"
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_FULL_TEXTS = ("No space left on device", "Disk quota exceeded")
+
+
+def disk_problem(exc: BaseException, home: Path | None = None) -> str | None:
+    """The one-line message for a failure the data home's disk caused (full, or not writable),
+    or None. The whole chain of the error is read: a failed write is often reported by what
+    failed after it (a rollback with no transaction left)."""
+    home = home or resolve_paths().home
+    for link in _chain(exc):
+        text = str(link)
+        code = link.errno if isinstance(link, OSError) else None
+        if code in _FULL or any(t in text for t in _FULL_TEXTS):
+            return disk_full_message(home)
+        if code == errno.EROFS or "Read-only file system" in text:
+            return read_only_message(home)
+        if isinstance(link, PermissionError) and _within(link.filename, home):
+            return read_only_message(home)
+        if "Permission denied" in text and str(home) in text:
+            return read_only_message(home)
+    return None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        link = todo.pop()
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        todo.extend(e for e in (link.__cause__, link.__context__) if e is not None)
+
+
+def _within(name: Any, home: Path) -> bool:
+    if not isinstance(name, str | Path):
+        return False
+    return Path(name) == home or Path(name).is_relative_to(home)
+
+
 def fail(message: str, code: int) -> int:
     print(f"trajectory-miner: {message}", file=sys.stderr)
     return code
+
+
+# What a terminal would act on rather than show: OSC strings (window titles, hyperlinks),
+# CSI sequences (colours, cursor moves, clear screen), DCS/SOS/PM/APC strings, other escape
+# sequences, and every other C0 and C1 control but tab and newline. Each alternative is
+# linear: an unterminated string runs to the end of its line, no further.
+_CONTROL_SEQUENCE = re.compile(
+    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c\n]*(?:\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def terminal_text(text: str) -> str:
+    """Text with every control sequence and control character but tab and newline removed,
+    so that what a transcript holds is shown, never acted on by the terminal."""
+    return _CONTROL_SEQUENCE.sub("", text)
+
+
+class _TerminalSafe:
+    """A text stream that passes on what is written with its control sequences removed."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_text(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def terminal_safe_stdout(enabled: bool = True) -> Iterator[None]:
+    """Inside the block, what is printed to stdout is stripped of control sequences: commands
+    print transcript text, which can hold any bytes a tool wrote."""
+    if not enabled:
+        yield
+        return
+    stream = sys.stdout
+    sys.stdout = _TerminalSafe(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
 
 
 def _default(value: Any) -> Any:
@@ -96,13 +202,22 @@ def load_user_config(paths: paths_module.Paths) -> Config:
 
 
 def reader(paths: paths_module.Paths) -> Any:
-    """A read-only store context for a command, with store errors turned into messages."""
+    """A read-only store context for a command, with store errors turned into messages.
+
+    Events the hooks spooled and no ingester stored yet are caught up first (see `catchup`).
+    """
+    from trajectory_miner.catchup import catch_up
+
+    catch_up(paths)
     return _guarded(paths, read_only=True)
 
 
 def writer(paths: paths_module.Paths) -> Any:
-    """A writable store context for a command."""
+    """A writable store context for a command, after the same spool catch-up as `reader`."""
+    from trajectory_miner.catchup import catch_up
+
     paths_module.ensure_home(paths)
+    catch_up(paths)
     return _guarded(paths, read_only=False)
 
 

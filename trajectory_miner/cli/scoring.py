@@ -12,7 +12,7 @@ from trajectory_miner.mined import load_skills
 from trajectory_miner.scorecard import Scorecard, load_scorecards
 from trajectory_miner.scoring import SCORER_VERSION, rescore_sessions, score_session, stale_session_ids
 from trajectory_miner.scoring.adherence import ACTIVE_STATUSES
-from trajectory_miner.sessions import load_session, resolve_session_id, session_ids
+from trajectory_miner.sessions import ambiguity, load_session, resolve_session_id, session_ids
 from trajectory_miner.store import Store
 from trajectory_miner.upkeep import refresh_sessions
 
@@ -40,7 +40,8 @@ def register(commands: Any) -> None:
 def _session_id(store: Store, prefix: str) -> str:
     sid = resolve_session_id(store, prefix)
     if sid is None:
-        raise CommandError(f"no session matches {prefix!r}: see `trajectory-miner sessions`", 2)
+        reason = ambiguity(store, prefix) or f"no session matches {prefix!r}"
+        raise CommandError(f"{reason}: see `trajectory-miner sessions`", 2)
     return sid
 
 

@@ -17,6 +17,9 @@ from trajectory_miner.analysis.checks import check_kind
 from trajectory_miner.analysis.commands import TOOL_MODULES, Simple, parse_pattern
 
 _MAX_COMMAND = 300
+# Commands are read no further than this: the bash grammar's parser can take time quadratic
+# in what it cannot parse, and stored commands are capped below it anyway.
+_MAX_READ = 4000
 
 # Programs whose first argument says what they do (`git push`, `npm test`).
 _SUBCOMMAND_PROGRAMS = frozenset(
@@ -141,7 +144,7 @@ def _argument(token: str, previous: str, program: str = "") -> str:
 
 def _parts(text: str) -> list[Simple]:
     """The simple commands of a command (or of generalised text) not inside another's argument."""
-    return [s for s in parse_pattern(text).commands if s.context not in ("substitution", "shell")]
+    return [s for s in parse_pattern(text[:_MAX_READ]).commands if s.context not in ("substitution", "shell")]
 
 
 def _line(text: str) -> list[Simple]:
@@ -254,14 +257,14 @@ def command_head(text: str) -> str:
 @lru_cache(maxsize=65_536)
 def is_test_command(text: str) -> bool:
     """Whether a shell command runs a test suite."""
-    found = check_kind(text)
+    found = check_kind(text[:_MAX_READ])
     return found is not None and found[0] == "test"
 
 
 @lru_cache(maxsize=65_536)
 def is_check_command(text: str) -> bool:
     """Whether a shell command runs a test suite, a type checker, a linter or a build."""
-    return check_kind(text) is not None
+    return check_kind(text[:_MAX_READ]) is not None
 
 
 def relative(path: str, cwd: str) -> str:
