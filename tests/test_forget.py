@@ -17,13 +17,20 @@ from trajectory_miner.cli import main
 from trajectory_miner.config import Config
 from trajectory_miner.feedback import record_feedback
 from trajectory_miner.forget import (
+    SESSION_TABLES,
     ForgetError,
     files_mentioning,
     forget_sessions,
     rewrite_store,
     select_sessions,
 )
-from trajectory_miner.forgotten import drop_forgotten, forgotten_ids, scrub_state
+from trajectory_miner.forgotten import (
+    drop_forgotten,
+    forgotten_file,
+    forgotten_ids,
+    read_forgotten_file,
+    scrub_state,
+)
 from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mined import (
     Incident,
@@ -483,3 +490,41 @@ def test_a_forget_whose_rewrite_failed_is_flagged_by_doctor_and_finished_later(
     assert next(c for c in after["checks"] if c["name"] == "store")["level"] == "ok"
     assert FIXED_A not in stored_ids()
     assert main(["forget", "--finish", FIXED_A]) == 2
+
+
+def test_the_forgotten_list_is_kept_private_beside_the_store_and_a_fresh_store_honours_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with open_store(home / "miner.duckdb") as first:
+        ingest(first, EVERY_ENTRY, *MINING)
+        forget_sessions(first, [EVERY_ID])
+    listed = forgotten_file(home / "miner.duckdb")
+    assert listed.stat().st_mode & 0o777 == 0o600
+    assert read_forgotten_file(home / "miner.duckdb") == {EVERY_ID, f"{EVERY_ID}/agent-abc123"}
+
+    with open_store(home / "rebuilt.duckdb") as fresh:
+        ingest(fresh, EVERY_ENTRY, *MINING)
+        stored = {r[0] for r in fresh.query("SELECT DISTINCT split_part(session_id, '/', 1) FROM turns")}
+        assert EVERY_ID not in stored and FIXED_A in stored
+        assert {r[0] for r in fresh.query("SELECT session_id FROM forgotten_sessions")} >= {EVERY_ID}
+
+
+def test_ids_only_the_table_holds_are_written_to_the_list(tmp_path: Path) -> None:
+    database = tmp_path / "home" / "miner.duckdb"
+    with open_store(database) as store:
+        store.con.execute("INSERT INTO forgotten_sessions VALUES ('older-forget', now()::TIMESTAMP)")
+        assert "older-forget" in forgotten_ids(store)
+    assert read_forgotten_file(database) == {"older-forget"}
+
+
+def test_every_table_keyed_by_session_is_cleared_by_forget(store: Store) -> None:
+    """A table added later with a session column must be in the list forget clears, or a
+    forgotten session's text would outlive it there."""
+    keyed = {
+        table
+        for (table,) in store.query(
+            "SELECT table_name FROM information_schema.columns"
+            " WHERE column_name = 'session_id' AND table_schema = 'main'"
+        )
+    }
+    kept_on_purpose = {"forgotten_sessions"}
+    assert keyed - kept_on_purpose == {table for table, _ in SESSION_TABLES}

@@ -4,9 +4,10 @@
 events, responses, score cards, feedback, skill usage, the miner's cached features) together
 with those of its subagent sidechains. Mined items that only forgotten sessions supported go;
 items that other sessions support too stay, with the forgotten ids taken out of their lists and
-their counts adjusted. The session ids go into `forgotten_sessions`, and the transcripts keep
-their `files` rows (read to where they were), so ingest never brings the sessions back:
-`trajectory_miner.forgotten` holds the filter ingest applies to what it reads.
+their counts adjusted. The session ids go into `forgotten_sessions` and into the list kept
+beside the store (which a rebuilt store reads too), and the transcripts keep their `files` rows
+(read to where they were), so ingest never brings the sessions back: `trajectory_miner.forgotten`
+holds the filter ingest applies to what it reads.
 
 Deleted rows stay in the database file's free blocks until DuckDB happens to reuse them, even
 after a CHECKPOINT, so `rewrite_store` copies the store into a fresh file and puts it in place:
@@ -23,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from trajectory_miner.forgotten import scrub_state
+from trajectory_miner.forgotten import remember_forgotten, scrub_state
 from trajectory_miner.mined import (
     Pattern,
     Skill,
@@ -37,9 +38,10 @@ from trajectory_miner.mined import (
 )
 from trajectory_miner.mining.outcomes import load_scores
 from trajectory_miner.mining.stats import fisher_greater, lift
-from trajectory_miner.sessions import resolve_session_id, session_ids
+from trajectory_miner.sessions import ambiguity, resolve_session_id, session_ids
 from trajectory_miner.skills.usage import recount
-from trajectory_miner.store import Store, StoreError, connect_with_retry
+from trajectory_miner.store import Store, StoreBusy, StoreError, connect_with_retry
+from trajectory_miner.writer_lock import writer_lock
 
 # Tables whose rows belong to one session, by the column that names it.
 SESSION_TABLES: tuple[tuple[str, str], ...] = (
@@ -51,6 +53,7 @@ SESSION_TABLES: tuple[tuple[str, str], ...] = (
     ("dimension_scores", "session_id"),
     ("miner_features", "session_id"),
     ("skill_uses", "session_id"),
+    ("retrieval_docs", "session_id"),
     ("sessions", "session_id"),
 )
 _IN_FORGET = "IN (SELECT id FROM _forget)"
@@ -98,7 +101,7 @@ def select_sessions(
     if session is not None:
         sid = resolve_session_id(store, session)
         if sid is None:
-            raise ForgetError(f"no session matches {session!r}")
+            raise ForgetError(ambiguity(store, session) or f"no session matches {session!r}")
         main = [sid]
     elif project is not None:
         main = session_ids(store, project=project)
@@ -147,6 +150,8 @@ def forget_sessions(store: Store, ids: Iterable[str], now: datetime | None = Non
         return report
     groups = {sid: score.group for sid, score in load_scores(store, wanted).items()}
     at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    # The file first: should the transaction fail, a session ingest skips costs less than one back.
+    remember_forgotten(store.path, wanted)
     store.con.execute("BEGIN TRANSACTION")
     try:
         store.con.execute("CREATE OR REPLACE TEMP TABLE _forget AS SELECT unnest($1::VARCHAR[]) AS id", [wanted])
@@ -325,11 +330,19 @@ def rewrite_store(path: Path, wait_seconds: float = 5.0) -> None:
     """Copy the store into a fresh file and put it in place, so deleted text leaves the disk.
 
     Every table is copied and its row count checked before the old file is replaced; on any
-    mismatch the old file stays as it was.
+    mismatch the old file stays as it was. The writer lock is held from the copy to the
+    replace, so no write lands in the old file after it was copied.
 
     Raises:
         StoreError: the store cannot be opened or the copy does not match it.
     """
+    with writer_lock(path, wait_seconds) as held:
+        if not held:
+            raise StoreBusy(f"the store {path} is in use by another process (it is being written)")
+        _rewrite_locked(path, wait_seconds)
+
+
+def _rewrite_locked(path: Path, wait_seconds: float) -> None:
     fresh = path.with_name(path.name + ".rewrite")
     for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
         leftover.unlink(missing_ok=True)

@@ -2,7 +2,9 @@
 
 DuckDB lets one process write a file, and while it does no other process can open it, not
 even read-only. So nobody keeps a connection: `open_store` retries briefly while another
-process holds the lock, and says so with `StoreBusy` when the wait runs out.
+process holds the lock, and says so with `StoreBusy` when the wait runs out. A writable open
+first takes the store-wide writer lock (`trajectory_miner.writer_lock`), which also makes
+every file the write creates private.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import orjson
 
 from trajectory_miner.migrations import migrate, pending
 from trajectory_miner.signature_upgrade import refresh_signatures
+from trajectory_miner.writer_lock import writer_lock
 
+_READER_GRACE_S = 0.25
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 
 
@@ -94,8 +98,23 @@ def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -
     """
     if read_only and not path.exists():
         raise StoreMissing(f"no store at {path} yet: run `trajectory-miner ingest` first")
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if read_only:
+        with _connected(path, True, wait_seconds) as store:
+            yield store
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    started = time.monotonic()
+    with writer_lock(path, wait_seconds) as held:
+        if not held:
+            raise StoreBusy(f"the store {path} is in use by another process (it is being written)")
+        # A reader may be finishing a query: give it a moment even when the lock took the wait.
+        left = max(_READER_GRACE_S, wait_seconds - (time.monotonic() - started))
+        with _connected(path, False, left) as store:
+            yield store
+
+
+@contextmanager
+def _connected(path: Path, read_only: bool, wait_seconds: float) -> Iterator[Store]:
     con = connect_with_retry(path, read_only, wait_seconds)
     try:
         if not read_only:

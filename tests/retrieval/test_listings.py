@@ -194,3 +194,11 @@ def test_feedback_names_what_is_wrong_with_its_target_or_verdict(planted: Path) 
             record_feedback(store, "S-001", "great", None)
         assert record_feedback(store, "S-001", "harmful", None).target_kind == "skill"
         assert store.query("SELECT verdict FROM feedback WHERE target_id = 'S-001'") == [("bad",)]
+
+
+def test_an_ambiguous_session_prefix_is_said_with_its_candidates(planted: Path) -> None:
+    with open_store(planted, read_only=True) as store, pytest.raises(BadRequest) as raised:
+        session_detail(store, "57uck000", "brief", 0, 1500)
+    message = str(raised.value)
+    assert message.startswith("the id prefix '57uck000' is ambiguous")
+    assert all(sid in message for sid in STUCK_SESSIONS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -367,3 +368,36 @@ def test_with_a_corrupt_store_commands_fail_with_one_clear_line(corrupt_home: Pa
     assert done.returncode == 1
     line = _one_clear_line(done.stderr)
     assert line.startswith("trajectory-miner: ") and str(corrupt_home.database) in line
+
+
+def test_a_store_rebuilt_as_doctor_advises_keeps_forgotten_sessions_out(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trajectory_miner.cli import main
+
+    paths = resolve()
+    every = REPO / "tests" / "fixtures" / "transcripts" / "project-every-entry"
+    forgotten = "11111111-aaaa-4bbb-8ccc-000000000001"
+    shutil.copytree(every, paths.projects / "-work-demo")
+    for path in sorted((REPO / "tests" / "fixtures" / "transcripts").glob("mining_*.jsonl")):
+        shutil.copy(path, paths.projects / "-work-demo" / path.name)
+    assert main(["ingest", "--quiet"]) == 0
+    assert main(["forget", forgotten, "--yes", "--json"]) == 0
+    capsys.readouterr()
+
+    with paths.database.open("r+b") as damaged:  # a torn write over the header
+        damaged.write(os.urandom(16_384))
+    assert main(["doctor", "--json"]) == 1
+    store_check = next(c for c in json.loads(capsys.readouterr().out)["checks"] if c["name"] == "store")
+    assert store_check["level"] == "problem"
+    advice = store_check["fix"]
+    assert "forgot" in advice
+    aside = advice[advice.index("(") + 1 : advice.index(")")]
+    subprocess.run(aside, shell=True, check=True, cwd=paths.home)
+    assert main(["ingest", "--quiet"]) == 0
+
+    with open_store(paths.database, read_only=True) as store:
+        stored = {r[0] for r in store.query("SELECT split_part(session_id, '/', 1) FROM sessions")}
+        assert stored and forgotten not in stored
+        assert not store.scalar("SELECT count(*) FROM turns WHERE prompt LIKE '%calc.py%'")
+    assert b"Fix the failing test in calc.py" not in paths.database.read_bytes()

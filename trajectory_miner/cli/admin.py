@@ -65,6 +65,8 @@ def run_forget(args: argparse.Namespace) -> int:
     # Loaded here, so that the commands the hooks start do not pay for them.
     from trajectory_miner.forget import ForgetError, forget_sessions, select_sessions
     from trajectory_miner.ingester import ingest_lock
+    from trajectory_miner.sessions import ambiguity
+    from trajectory_miner.writer_lock import writer_lock
 
     paths = resolve_paths()
     if args.finish and _given(args):
@@ -72,9 +74,15 @@ def run_forget(args: argparse.Namespace) -> int:
     choice = {} if args.finish else _choice(args)
     if not paths.database.exists():
         raise CommandError("no store yet: there is nothing to forget", 1)
-    with ingest_lock(paths.ingest_lock, LOCK_WAIT_SECONDS) as held:
+    # One writer lock across the delete, the copy and the replace: no write lands in between.
+    with (
+        ingest_lock(paths.ingest_lock, LOCK_WAIT_SECONDS) as held,
+        writer_lock(paths.database, LOCK_WAIT_SECONDS) as writing,
+    ):
         if not held:
             raise CommandError("the background ingester is still at work: try again in a minute", 1)
+        if not writing:
+            raise CommandError("another process is writing the store: try again in a minute", 1)
         if not choice:
             _rewrite(paths)
             print("the store file was rewritten: no forgotten text is left in it")
@@ -83,7 +91,10 @@ def run_forget(args: argparse.Namespace) -> int:
             try:
                 ids = select_sessions(store, **choice)
             except ForgetError as exc:
-                raise CommandError(_unmatched(exc, choice), 2) from exc
+                reason = ambiguity(store, choice["session"]) if "session" in choice else None
+                raise CommandError(
+                    f"{reason}: see `trajectory-miner sessions`" if reason else _unmatched(exc, choice), 2
+                ) from exc
             description = describe(store, ids)
             if not args.yes:
                 confirm(description)
@@ -114,6 +125,8 @@ def _rewrite(paths: Paths) -> None:
 
 
 def _unmatched(exc: ForgetError, choice: dict[str, Any]) -> str:
+    if "ambiguous" in str(exc):
+        return f"{exc}: see `trajectory-miner sessions`"
     if "session" in choice:
         return f"no session matches {shown(choice['session'])}: see `trajectory-miner sessions`"
     if "project" in choice:
@@ -198,12 +211,13 @@ def print_forgotten(description: str, report: ForgetReport, removed: list[Path],
 
 def run_doctor(args: argparse.Namespace) -> int:
     from trajectory_miner.doctor import Interpreters, diagnose
+    from trajectory_miner.install_checks import plugin_data_folder
 
     paths = resolve_paths()
-    plugin_data = os.environ.get("CLAUDE_PLUGIN_DATA")
+    # Found as the hooks find it, also where Claude Code does not say (the Bash tool, a terminal).
     interpreters = Interpreters(
         explicit=os.environ.get("TRAJECTORY_MINER_PYTHON") or None,
-        plugin_data=Path(plugin_data).expanduser() if plugin_data else None,
+        plugin_data=plugin_data_folder(paths.projects.parent),
     )
     diagnosis = diagnose(paths, interpreters)
     if args.json:

@@ -11,7 +11,7 @@ from trajectory_miner.retrieval.answers import SessionDetail, StepLine, fit, siz
 from trajectory_miner.retrieval.listing import BadRequest, short_project
 from trajectory_miner.retrieval.text import one_line
 from trajectory_miner.scorecard import load_scorecards
-from trajectory_miner.sessions import load_session, resolve_session_id
+from trajectory_miner.sessions import ambiguity, load_session, resolve_session_id
 from trajectory_miner.store import Store
 
 Detail = Literal["brief", "steps", "full"]
@@ -28,7 +28,8 @@ def session_detail(store: Store, session_id: str, detail: str, from_step: int, b
     sid = resolve_session_id(store, wanted) if wanted else None
     session = load_session(store, sid) if sid else None
     if session is None:
-        raise BadRequest(f"no session matches {session_id!r}: find ids with search_sessions")
+        unclear = ambiguity(store, wanted) if wanted else None
+        raise BadRequest(f"{unclear or f'no session matches {session_id!r}'}: find ids with search_sessions")
     card = load_scorecards(store, [session.session_id]).get(session.session_id)
     answer = _headline(session)
     if card is not None:

@@ -1,0 +1,118 @@
+"""Writes a long-lived reader queued while the store was busy, applied together in one child process.
+
+The MCP server never opens the store itself (see `retrieval.reader`), and a child process per
+write costs an interpreter start each. So the writes it queued go to one child,
+`python -m trajectory_miner.queued_writes <database> <wait>`, which reads a pickled list of
+(name, kwargs) from stdin, opens the store once for writing and applies them in order, each in
+its own transaction, streaming a pickled message after each:
+
+    ("applied", i) | ("refused", i, message)   then ("end", None)
+    ("busy", message) | ("error", message)      when the store could not be opened or failed
+
+So the parent knows exactly which writes are stored, even when the child dies part way.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import BaseModel
+
+from trajectory_miner.retrieval.listing import BadRequest
+from trajectory_miner.retrieval.reviews import review_skill
+from trajectory_miner.retrieval.votes import record_feedback
+from trajectory_miner.store import StoreBusy, StoreError, open_store
+
+WRITES: dict[str, Callable[..., BaseModel]] = {"record_feedback": record_feedback, "review_skill": review_skill}
+"""The writes that may be queued, by the name the server calls them."""
+
+CHILD_TIMEOUT_S = 600.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one queued write."""
+
+    index: int
+    applied: bool
+    message: str = ""
+
+
+def apply_in_child(
+    database: Path, writes: Sequence[tuple[str, dict[str, Any]]], wait_seconds: float, python: str = sys.executable
+) -> Iterator[Outcome]:
+    """Apply the writes in a child process, yielding each outcome as it is stored.
+
+    Raises:
+        StoreBusy: the store stayed busy for `wait_seconds` (nothing was applied after that).
+        StoreError: the child failed.
+    """
+    flags = ["-I"] if sys.flags.isolated else []
+    argv = [python, *flags, "-m", "trajectory_miner.queued_writes", str(database), str(wait_seconds)]
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        with process.stdin:
+            pickle.dump(list(writes), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        while True:
+            try:
+                message = pickle.load(process.stdout)
+            except EOFError:
+                raise StoreError("the process applying queued writes stopped early") from None
+            kind = message[0]
+            if kind == "end":
+                return
+            if kind == "busy":
+                raise StoreBusy(message[1])
+            if kind == "error":
+                raise StoreError(message[1])
+            yield Outcome(index=message[1], applied=kind == "applied", message=message[2] if kind == "refused" else "")
+    finally:
+        process.stdout.close()
+        try:
+            process.wait(timeout=CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _send(out: IO[bytes], *message: Any) -> None:
+    pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+def _apply(database: Path, wait_seconds: float, writes: list[tuple[str, dict[str, Any]]], out: IO[bytes]) -> None:
+    with open_store(database, wait_seconds=wait_seconds) as store:
+        for index, (name, kwargs) in enumerate(writes):
+            if name not in WRITES:
+                _send(out, "refused", index, f"unknown write {name!r}")
+                continue
+            try:
+                WRITES[name](store, **kwargs)
+            except BadRequest as exc:
+                _send(out, "refused", index, str(exc))
+                continue
+            _send(out, "applied", index)
+    _send(out, "end", None)
+
+
+def main(argv: list[str]) -> int:
+    """The child's whole life: the writes in, one message per write out."""
+    out = sys.stdout.buffer
+    try:
+        _apply(Path(argv[0]), float(argv[1]), pickle.load(sys.stdin.buffer), out)
+    except StoreBusy as exc:
+        _send(out, "busy", str(exc))
+    except Exception as exc:  # reported to the parent, which keeps the rest queued
+        _send(out, "error", f"{type(exc).__name__}: {exc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
