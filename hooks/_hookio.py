@@ -11,8 +11,10 @@ Data home: `$TRAJECTORY_MINER_HOME`, else `$CLAUDE_CONFIG_DIR/trajectory-miner`,
 
 The ingester's interpreter is the first of:
   1. `$TRAJECTORY_MINER_PYTHON`, when it names an executable;
-  2. `$CLAUDE_PLUGIN_DATA/venv/bin/python`, once the background setup finished there
-     (it leaves `$CLAUDE_PLUGIN_DATA/env.marker`);
+  2. `<plugin data>/venv/bin/python`, once the background setup finished there (it leaves
+     `<plugin data>/env.marker`). The plugin data folder is `$CLAUDE_PLUGIN_DATA`; where
+     Claude Code does not set it (the Bash tool running the plugin's `bin/trajectory-miner`),
+     it is found from where the plugin is installed, by Claude Code's own naming rule;
   3. `<home>/venv/bin/python`, the environment `install.sh` makes.
 With none of them the hook only spools; the lines wait for the first ingester that runs.
 The ingester is `<python> -I -m trajectory_miner ingest --from-spool --quiet`, started in a
@@ -174,6 +176,35 @@ def _executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
+PLUGIN_NAME = "trajectory-miner"
+
+
+def _data_id(name: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "-" for c in name)
+
+
+def plugin_data() -> "str | None":
+    """The plugin's data folder: `$CLAUDE_PLUGIN_DATA`, else the one Claude Code gives this copy.
+
+    A copy installed from a marketplace lives in `<config>/plugins/cache/<marketplace>/<plugin>/<version>`
+    and keeps its data in `<config>/plugins/data/<plugin>-<marketplace>`; one loaded with
+    `--plugin-dir` keeps it in `<config>/plugins/data/<plugin>-inline`. None when that folder
+    does not exist.
+    """
+    explicit = os.environ.get("CLAUDE_PLUGIN_DATA")
+    if explicit:
+        return explicit
+    config_dir = os.environ.get("CLAUDE_CONFIG_DIR")
+    config = os.path.expanduser(config_dir) if config_dir else os.path.join(os.path.expanduser("~"), ".claude")
+    plugins = os.path.join(config, "plugins")
+    parts = os.path.relpath(os.path.realpath(plugin_root()), os.path.realpath(os.path.join(plugins, "cache")))
+    names = parts.split(os.sep)
+    from_marketplace = len(names) >= 2 and names[0] != os.pardir
+    data_id = f"{names[1]}@{names[0]}" if from_marketplace else f"{PLUGIN_NAME}@inline"
+    candidate = os.path.join(plugins, "data", _data_id(data_id))
+    return candidate if os.path.isdir(candidate) else None
+
+
 def find_python(home: str, log_event: "str | None" = None) -> "str | None":
     """The interpreter of the installed environment, or None (see the module docstring)."""
     explicit = os.environ.get("TRAJECTORY_MINER_PYTHON")
@@ -182,10 +213,10 @@ def find_python(home: str, log_event: "str | None" = None) -> "str | None":
             return explicit
         if log_event:
             log_error(home, log_event, f"TRAJECTORY_MINER_PYTHON={explicit} is not an executable")
-    plugin_data = os.environ.get("CLAUDE_PLUGIN_DATA")
-    if plugin_data:
-        candidate = os.path.join(plugin_data, "venv", "bin", "python")
-        if _executable(candidate) and os.path.exists(os.path.join(plugin_data, "env.marker")):
+    data = plugin_data()
+    if data:
+        candidate = os.path.join(data, "venv", "bin", "python")
+        if _executable(candidate) and os.path.exists(os.path.join(data, "env.marker")):
             return candidate
     candidate = os.path.join(home, "venv", "bin", "python")
     return candidate if _executable(candidate) else None

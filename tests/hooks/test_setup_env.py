@@ -35,7 +35,7 @@ def test_setup_is_needed_once_per_pyproject_version(
     data.mkdir()
 
     digest = setup_env.setup_needed(str(isolated_home), str(plugin_root), str(data))
-    assert digest == setup_env.pyproject_digest(str(plugin_root))
+    assert digest == setup_env.source_digest(str(plugin_root))
     (data / "env.marker").write_text(digest + "\n", encoding="utf-8")
     assert setup_env.setup_needed(str(isolated_home), str(plugin_root), str(data)) is None
 
@@ -51,7 +51,7 @@ def test_a_failed_setup_waits_an_hour_before_trying_the_same_version_again(
     monkeypatch.delenv("TRAJECTORY_MINER_PYTHON", raising=False)
     data = tmp_path / "data"
     data.mkdir()
-    digest = setup_env.pyproject_digest(str(plugin_root))
+    digest = setup_env.source_digest(str(plugin_root))
     (data / "env.failed").write_text(digest + "\n", encoding="utf-8")
     failed_at = (data / "env.failed").stat().st_mtime
 
@@ -182,3 +182,99 @@ def test_session_start_builds_the_environment_in_the_background_once(
         os.environ.clear()
         os.environ.update(env_backup)
     assert (data / "setup.log").stat().st_size == log_size
+
+
+def test_a_change_to_one_module_and_nothing_else_asks_for_a_new_environment(
+    plugin_root: Path, isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_env = hook_module("setup_env")
+    monkeypatch.delenv("TRAJECTORY_MINER_PYTHON", raising=False)
+    module = plugin_root / "trajectory_miner" / "scoring.py"
+    module.parent.mkdir()
+    module.write_text("LIMIT = 1\n", encoding="utf-8")
+    (plugin_root / "trajectory_miner" / "__pycache__").mkdir()
+    data = tmp_path / "data"
+    data.mkdir()
+    digest = setup_env.setup_needed(str(isolated_home), str(plugin_root), str(data))
+    (data / "env.marker").write_text(f"{digest}\n", encoding="utf-8")
+
+    (plugin_root / "trajectory_miner" / "__pycache__" / "scoring.cpython-311.pyc").write_bytes(b"\0")
+    assert setup_env.setup_needed(str(isolated_home), str(plugin_root), str(data)) is None
+    module.write_text("LIMIT = 2\n", encoding="utf-8")
+    assert setup_env.setup_needed(str(isolated_home), str(plugin_root), str(data)) not in (None, digest)
+
+
+def test_a_new_environment_replaces_the_old_one_only_once_complete(
+    plugin_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_env = hook_module("setup_env")
+    data = tmp_path / "data"
+    seen_while_building: list[str] = []
+
+    def fake_install(root: str, venv: str, scratch: str, log: object) -> str:
+        current = data / "venv" / "bin" / "python"
+        seen_while_building.append(current.read_text(encoding="utf-8") if current.exists() else "")
+        python = Path(venv) / "bin" / "python"
+        python.parent.mkdir(parents=True)
+        python.write_text(Path(venv).name, encoding="utf-8")
+        return str(python)
+
+    monkeypatch.setattr(setup_env, "_install", fake_install)
+    for digest in ("a" * 64, "b" * 64, "c" * 64):
+        assert setup_env.main([str(plugin_root), str(data), digest]) == 0
+
+    assert seen_while_building == ["", "a" * 16, "b" * 16]
+    assert (data / "venv" / "bin" / "python").read_text(encoding="utf-8") == "c" * 16
+    assert (data / "env.marker").read_text(encoding="utf-8").strip() == "c" * 64
+    # The previous environment stays for a server that still runs from it; older ones go.
+    assert sorted(path.name for path in (data / "envs").iterdir()) == ["b" * 16, "c" * 16]
+
+
+@pytest.mark.slow
+def test_an_update_that_changes_one_module_reaches_the_hooks_environment(
+    hook_env: dict[str, str], tmp_path: Path
+) -> None:
+    plugin = tmp_path / "plugin"
+    litter = shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", ".*_cache", "tests", "bench", "build")
+    shutil.copytree(REPO, plugin, ignore=litter)
+    data = tmp_path / "plugin-data"
+    hook_env["CLAUDE_PLUGIN_DATA"] = str(data)
+    hook_env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+    body = payload("SessionStart", SESSION, tmp_path / "t.jsonl", "/")
+    python = data / "venv" / "bin" / "python"
+    probe = [str(python), "-I", "-c", "import trajectory_miner.paths as p; print(getattr(p, 'UPDATED', 'old'))"]
+
+    assert run_hook("SessionStart", body, hook_env, plugin / "hooks").returncode == 0
+    assert wait_until((data / "env.marker").exists, timeout=600), (data / "setup.log").read_text(encoding="utf-8")
+    first = (data / "env.marker").read_text(encoding="utf-8")
+    assert subprocess.run(probe, capture_output=True, text=True, timeout=60).stdout.strip() == "old"
+
+    with (plugin / "trajectory_miner" / "paths.py").open("a", encoding="utf-8") as module:
+        module.write("\nUPDATED = 'new'\n")
+    assert run_hook("SessionStart", body, hook_env, plugin / "hooks").returncode == 0
+    # While the new environment is built, the hooks' interpreter always imports a whole package.
+    while (data / "env.marker").read_text(encoding="utf-8") == first:
+        during = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+        assert during.returncode == 0 and during.stdout.strip() in ("old", "new"), during.stderr
+        time.sleep(1)
+
+    assert subprocess.run(probe, capture_output=True, text=True, timeout=60).stdout.strip() == "new"
+    assert len(list((data / "envs").iterdir())) == 2
+
+
+def test_the_time_left_is_told_from_the_last_setup_this_machine_timed(tmp_path: Path) -> None:
+    import fcntl
+
+    setup_env = hook_module("setup_env")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "setup.log").write_text("setup done in 100 s\n", encoding="utf-8")
+    with (data / "setup.lock").open("w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        started = (data / "setup.lock").stat().st_mtime
+        running = setup_env.setup_state(str(data), now=started + 40)
+
+    assert "started 40 s ago" in running and "about 60 s left" in running
+    assert "install.sh" in setup_env.setup_state(None)
+    (data / "env.failed").write_text("d\n", encoding="utf-8")
+    assert "could not set up" in setup_env.setup_state(str(data))

@@ -66,20 +66,30 @@ def test_a_stuck_step_gets_the_planted_fix_as_structured_content_and_compact_tex
 @pytest.mark.parametrize(
     ("tool", "arguments", "message"),
     [
-        (FIND, {"stuck_description": 42}, "Input should be a valid string"),
-        (FIND, {"stuck_description": "x", "k": "many"}, "valid integer"),
-        (FIND, {"stuck_description": "x", "k": 99}, "k must be between 1 and 10"),
-        (FIND, {}, "stuck_description\n  Field required"),
+        (FIND, {"stuck_description": 42}, "stuck_description should be a valid string (got 42)"),
+        (FIND, {"stuck_description": "x", "k": "many"}, "k should be a valid integer"),
+        (FIND, {"stuck_description": "x", "k": 99}, "k should be less than or equal to 10 (got 99)"),
+        (FIND, {}, "stuck_description is required"),
         (FIND, {"stuck_description": "x" * 10_000_000}, "stuck_description is 10,000,000 characters"),
         (FIND, {"stuck_description": "\x00\x07\x1b"}, "stuck_description is empty"),
         (FIND, {"stuck_description": "x", "recent_commands": ["ls"] * 51}, "recent_commands has 51 items"),
         ("get_skill", {"skill_id": "S-999"}, "no skill 'S-999'"),
         ("get_session", {"session_id": "no-such-session"}, "no session matches 'no-such-session'"),
-        ("get_session", {"session_id": FIXED_SESSIONS[0], "detail": "all"}, "Input should be 'brief', 'steps'"),
-        ("search_sessions", {"query": "x", "outcome": "won"}, "outcome must be one of"),
-        ("list_patterns", {"min_severity": "dire"}, "min_severity must be one of"),
+        (
+            "get_session",
+            {"session_id": FIXED_SESSIONS[0], "detail": "all"},
+            "detail should be 'brief', 'steps' or 'full'",
+        ),
+        ("search_sessions", {"query": "x", "outcome": "won"}, "outcome should be 'success', 'partial'"),
+        ("search_sessions", {"query": "x", "limit": 0}, "limit should be greater than or equal to 1"),
+        ("list_patterns", {"min_severity": "dire"}, "min_severity should be 'low', 'medium'"),
+        ("list_skills", {"max_tokens": 10}, "max_tokens should be greater than or equal to 200"),
         ("record_feedback", {"target_id": "R-404", "verdict": "helpful"}, "no replay 'R-404'"),
-        ("record_feedback", {"target_id": FIXED_SESSIONS[0], "verdict": "meh"}, "Input should be 'helpful'"),
+        (
+            "record_feedback",
+            {"target_id": FIXED_SESSIONS[0], "verdict": "meh"},
+            "verdict should be 'helpful' or 'harmful'",
+        ),
         (
             "record_feedback",
             {"target_id": FIXED_SESSIONS[0], "verdict": "helpful", "note": "n" * 3000},
@@ -93,6 +103,38 @@ def test_bad_input_is_an_error_result_that_says_what_was_wrong(
     result = call(planted_home, tool, arguments)
     assert result.is_error
     assert message in result.content[0].text
+    # One sentence: no pydantic report with its lines and links.
+    assert "\n" not in result.content[0].text and "pydantic" not in result.content[0].text
+
+
+def test_every_parameter_is_described_and_bounds_and_choices_are_in_the_schema(planted_home: Paths) -> None:
+    async def work(client: Client) -> Any:
+        return await client.list_tools()
+
+    tools = {tool.name: tool for tool in with_client(planted_home, work).tools}
+    undescribed = [
+        f"{name}.{field}"
+        for name, tool in tools.items()
+        for field, schema in tool.input_schema["properties"].items()
+        if not schema.get("description")
+    ]
+    assert undescribed == []
+    find = tools[FIND].input_schema["properties"]
+    assert (find["k"]["minimum"], find["k"]["maximum"]) == (1, 10)
+    assert find["max_tokens"]["maximum"] > find["max_tokens"]["minimum"] > 0
+
+    def choices(tool: str, field: str) -> set[str]:
+        schema = tools[tool].input_schema["properties"][field]
+        options = [schema, *schema.get("anyOf", [])]
+        return {value for option in options for value in option.get("enum", [])}
+
+    assert choices("search_sessions", "outcome") == {"success", "partial", "failure", "unknown"}
+    assert choices("list_skills", "status") >= {"candidate", "approved", "retired"}
+    assert choices("list_patterns", "min_severity") == {"low", "medium", "high", "critical"}
+    assert all(tool.title and tool.annotations and tool.annotations.title for tool in tools.values())
+    reading = {name for name, tool in tools.items() if tool.annotations and tool.annotations.read_only_hint}
+    idempotent = {name for name, tool in tools.items() if tool.annotations and tool.annotations.idempotent_hint}
+    assert idempotent == reading and "record_feedback" not in idempotent
 
 
 def test_the_server_keeps_answering_after_errors_and_unexpected_failures(
@@ -115,14 +157,28 @@ def test_the_server_keeps_answering_after_errors_and_unexpected_failures(
     assert not fine.is_error and fine.structured_content["hits"]
 
 
-def test_a_missing_or_empty_store_is_a_clear_error(paths: Paths) -> None:
+def test_a_missing_or_empty_store_gives_empty_answers_that_say_the_history_is_empty(paths: Paths) -> None:
     missing = call(paths, FIND, STUCK)
-    assert missing.is_error and "no store at" in missing.content[0].text
     paths.home.mkdir(parents=True, exist_ok=True)
     with open_store(paths.database):
         pass
-    empty = call(paths, "list_skills", {})
-    assert empty.is_error and "holds no sessions yet" in empty.content[0].text
+    answers = {tool: call(paths, tool, arguments) for tool, arguments in LISTING_CALLS.items()}
+
+    for result in (missing, *answers.values()):
+        assert not result.is_error, result.content[0].text
+        assert "history is empty" in result.structured_content["note"]
+    assert missing.structured_content["hits"] == []
+    assert answers["search_sessions"].structured_content["sessions"] == []
+    lookup = call(paths, "get_skill", {"skill_id": "S-1"})
+    assert lookup.is_error and "history is empty" in lookup.content[0].text
+
+
+LISTING_CALLS: dict[str, dict[str, Any]] = {
+    "list_skills": {},
+    "search_sessions": {"query": "pytest"},
+    "list_patterns": {},
+    FIND: STUCK,
+}
 
 
 def test_a_store_locked_by_the_ingester_before_any_read_is_a_busy_error(planted_home: Paths) -> None:
