@@ -15,11 +15,19 @@ Then asks, for fresh occurrences of every family, what got past it, and prints:
 - p50/p95 of a question in process, and through a stdio MCP server, with the server's peak RSS,
   at each store size.
 
+With `--corpus N`, it also builds (or reuses) a store from `corpus_gen.py` transcripts, ingested
+and scored as `bench/mine.py` does, asks questions made of its own failing steps, and prints
+the first answer after the server is spawned (spawn, handshake, index, answer) and the stdio
+p50/p95: once with no kept retrieval documents (the index is worked out from the steps) and
+once after `mine` kept them.
+
     python bench/retrieval.py [--sizes 1000 10000] [--queries 5] [--calls 200] [--seed 1] [--work DIR]
+        [--corpus N]
 
 Targets: hit@3 >= 0.9 and at least 0.15 above the baseline; abstention 1.0 on the unseen
 failures and no known family unanswered; at 10,000 sessions p95 < 25 ms in process and
-< 100 ms through stdio; server peak RSS < 150 MB.
+< 100 ms through stdio; server peak RSS < 150 MB. On the corpus-built store at 10,000 sessions:
+first answer after spawn < 1 s and stdio p95 < 50 ms.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 
 from trajectory_miner.analysis.signatures import error_signature  # noqa: E402
-from trajectory_miner.retrieval import MemoryIndex, StuckQuery, find_replays, search_sessions  # noqa: E402
+from trajectory_miner.retrieval import MemoryIndex, StuckQuery, find_replays, kept, search_sessions  # noqa: E402
 from trajectory_miner.retrieval.bm25 import BM25  # noqa: E402
 from trajectory_miner.retrieval.text import tokens  # noqa: E402
 from trajectory_miner.store import open_store  # noqa: E402
@@ -352,6 +360,87 @@ def through_stdio(home: Path, asked: list[tuple[StuckQuery, str]], calls: int) -
     return anyio.run(run)
 
 
+def _arguments(query: StuckQuery) -> dict[str, Any]:
+    return {
+        "stuck_description": query.description,
+        "error_text": query.error_text,
+        "recent_commands": list(query.recent_commands),
+    }
+
+
+def corpus_questions(database: Path, n: int, seed: int) -> list[StuckQuery]:
+    """Questions made of the store's own failing commands: their command and error output."""
+    with open_store(database, read_only=True) as store:
+        rows = store.query(
+            "SELECT summary, right(result_text, 600) FROM steps WHERE is_error AND tool_name = 'Bash' "
+            "ORDER BY hash(session_id || step_index::VARCHAR || ?) LIMIT ?",
+            [str(seed), n],
+        )
+    return [
+        StuckQuery(description=command[:200], error_text=error, recent_commands=[command]) for command, error in rows
+    ]
+
+
+def cold_stdio(home: Path, questions: list[StuckQuery], calls: int) -> dict[str, Any]:
+    """Seconds from spawning the server to its first answer, then stdio p50/p95."""
+
+    async def run() -> dict[str, Any]:
+        # A PYTHONPATH given to the bench reaches the server: to time another checkout's server.
+        passed = {k: os.environ[k] for k in ("PATH", "PYTHONPATH") if k in os.environ}
+        parameters = StdioServerParameters(
+            command=sys.executable, args=["-m", "mcp_server"], env={"TRAJECTORY_MINER_HOME": str(home), **passed}
+        )
+        spawned = time.perf_counter()
+        async with Client(parameters, read_timeout_seconds=300) as client:
+            ready = time.perf_counter() - spawned
+            await client.call_tool("find_replay_for_stuck_step", _arguments(questions[0]))
+            first = time.perf_counter() - spawned
+            samples = []
+            for n in range(calls):
+                t = time.perf_counter()
+                result = await client.call_tool("find_replay_for_stuck_step", _arguments(questions[n % len(questions)]))
+                samples.append((time.perf_counter() - t) * 1000)
+                assert not result.is_error, result.content
+        p50, p95 = percentiles(samples)
+        return {"handshake_s": round(ready, 2), "first_answer_s": round(first, 2), "p50_ms": p50, "p95_ms": p95}
+
+    return anyio.run(run)
+
+
+def corpus_bench(size: int, work: Path, calls: int, seed: int) -> dict[str, Any]:
+    """Cold first answer and stdio p95 on a corpus-built store, without and with kept documents."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from mine import prepare
+
+    home = work / f"corpus-n{size}"
+    database = prepare(home, size, seed)
+    questions = corpus_questions(database, 50, seed)
+    figures: dict[str, Any] = {"sessions": size, "questions": len(questions)}
+    with open_store(database, read_only=True) as store:
+        figures["stored_sessions"] = store.scalar("SELECT count(*) FROM sessions")
+    with open_store(database) as store:
+        store.con.execute("DELETE FROM retrieval_docs")
+    figures["worked_out"] = cold_stdio(home, questions, calls)
+    with open_store(database) as store:
+        t = time.perf_counter()
+        kept.refresh(store)
+        figures["keep_s"] = round(time.perf_counter() - t, 2)
+    figures["kept"] = cold_stdio(home, questions, calls)
+    return figures
+
+
+def print_corpus(figures: dict[str, Any]) -> None:
+    for label in ("worked_out", "kept"):
+        f = figures[label]
+        print(
+            f"corpus {figures['sessions']} ({figures['stored_sessions']} stored sessions), {label:>10}: "
+            f"handshake {f['handshake_s']} s, first answer after spawn {f['first_answer_s']} s, "
+            f"stdio p50 {f['p50_ms']:.1f} ms p95 {f['p95_ms']:.1f} ms",
+            flush=True,
+        )
+    print(f"  keeping the documents of every session took {figures['keep_s']} s (once, at the first `mine`)")
+
+
 def bench(size: int, work: Path, n_queries: int, calls: int, seed: int) -> dict[str, Any]:
     # A store kept from a run before the generated families changed would answer other questions.
     home = work / f"n{size}-f{len(FAMILIES)}"
@@ -379,14 +468,21 @@ def bench(size: int, work: Path, n_queries: int, calls: int, seed: int) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=[1000, 10000], help="synthetic store sizes (none: skip)"
+    )
     parser.add_argument("--queries", type=int, default=5, help="fresh occurrences asked per error family")
     parser.add_argument("--calls", type=int, default=200, help="timed questions per size and path")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, help="keep the generated stores here for the next run")
+    parser.add_argument("--corpus", type=int, metavar="N", help="also time a store of N corpus-generated sessions")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tm-retrieval-") as scratch:
         work = args.work or Path(scratch)
+        if args.corpus:
+            figures = corpus_bench(args.corpus, work, args.calls, args.seed)
+            print(json.dumps(figures))
+            print_corpus(figures)
         for size in args.sizes:
             figures = bench(size, work, args.queries, args.calls, args.seed)
             print(json.dumps(figures))

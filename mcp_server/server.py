@@ -9,21 +9,23 @@ structured (an output schema per tool) and their text is compact JSON within the
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Literal, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 
+from mcp_server.busy import patient_index
 from trajectory_miner import __version__
 from trajectory_miner.config import ConfigError, load_config
 from trajectory_miner.hints import build_hints, write_hints
-from trajectory_miner.paths import Paths, resolve
+from trajectory_miner.paths import Paths, live_session, resolve
 from trajectory_miner.retrieval import (
     BadRequest,
     FeedbackReceipt,
@@ -47,7 +49,7 @@ from trajectory_miner.retrieval.answers import ReplayHit, fit
 from trajectory_miner.retrieval.reader import ChildSource
 from trajectory_miner.retrieval.reviews import SkillReview
 from trajectory_miner.retrieval.text import clean
-from trajectory_miner.store import StoreError
+from trajectory_miner.store import StoreError, StoreMissing
 
 INSTRUCTIONS = """\
 The miner knows this user's past Claude Code sessions: what failed, what was tried, and what \
@@ -69,9 +71,57 @@ MAX_ERROR_TEXT = 200_000
 MAX_LIST = 50
 MAX_ITEM = 2_000
 MAX_K = 10
+MAX_LIMIT = 50
+MAX_BUDGET = 4000
+MIN_BUDGET = 200
+EMPTY_HISTORY = (
+    "The history is empty: no Claude Code session has been stored yet. Sessions are stored as they end; "
+    "`trajectory-miner ingest` stores the past ones now."
+)
+
+Project = Annotated[
+    str | None, Field(description="Only this project: its folder path, or the end of it (e.g. 'my-app').")
+]
+MaxTokens = Annotated[
+    int,
+    Field(
+        ge=MIN_BUDGET,
+        le=MAX_BUDGET,
+        description="Budget of the answer in tokens; raise it only when the last answer said it was cut short.",
+    ),
+]
+SessionId = Annotated[str, Field(description="A session id as earlier answers give it (a UUID).")]
+SkillId = Annotated[str, Field(description="A skill id as list_skills gives it (S-…).")]
 
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
+
+
+def invalid_arguments(tool: str, error: ValidationError) -> str:
+    """The one sentence a caller needs to fix its arguments, from pydantic's report."""
+    parts = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "the arguments"
+        if problem["type"] == "missing":
+            parts.append(f"{field} is required")
+        else:
+            message = problem["msg"]
+            message = message[:1].lower() + message[1:]
+            parts.append(f"{field} {message.removeprefix('input ')} (got {problem.get('input')!r:.60})")
+    return f"Invalid arguments for {tool}: {'; '.join(parts)}."
+
+
+class MinerServer(MCPServer):
+    """The SDK's server, with arguments that fail the schema answered in one sentence."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        """Call the tool; a schema failure becomes a tool error that names the field and what it takes."""
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(invalid_arguments(name, exc.__cause__)) from exc.__cause__
+            raise
 
 
 def _log(message: str) -> None:
@@ -161,15 +211,32 @@ def _trim_steps(hit: ReplayHit) -> None:
 class Tools:
     """The tool adapters over one live index."""
 
-    def __init__(self, live: LiveIndex) -> None:
+    def __init__(self, live: LiveIndex, asking: Callable[[], str | None] = lambda: None) -> None:
         self.live = live
+        self.asking = asking
 
-    def indexed(self, answer: Callable[[MemoryIndex], M]) -> M:
-        """Run a query on the fresh index; a stale index is said in the answer's note."""
-        with self.live.reading() as (index, note):
-            if not index.sessions:
-                raise BadRequest("the store holds no sessions yet: run `trajectory-miner ingest` first")
-            result = answer(index)
+    def asking_session(self) -> frozenset[str]:
+        """The session that asks, so that its own failures are not offered back to it."""
+        sid = self.asking()
+        return frozenset({sid}) if sid else frozenset()
+
+    def indexed(self, answer: Callable[[MemoryIndex], M], empty: Callable[..., M] | None = None) -> M:
+        """Run a query on the fresh index; a stale index is said in the answer's note.
+
+        With `empty`, a missing or empty store gives `empty(note=EMPTY_HISTORY)`: a list of
+        nothing that says why, not an error.
+        """
+        try:
+            with self.live.reading() as (index, note):
+                if not index.sessions:
+                    if empty is not None:
+                        return empty(note=EMPTY_HISTORY)
+                    raise BadRequest(EMPTY_HISTORY)
+                result = answer(index)
+        except StoreMissing:
+            if empty is None:
+                raise BadRequest(EMPTY_HISTORY) from None
+            return empty(note=EMPTY_HISTORY)
         if note:
             current = getattr(result, "note", "")
             setattr(result, "note", f"{current}; {note}" if current else note)  # noqa: B010
@@ -177,13 +244,19 @@ class Tools:
 
     def find_replay_for_stuck_step(
         self,
-        stuck_description: str,
-        error_text: str | None = None,
-        recent_commands: list[str] | None = None,
-        files: list[str] | None = None,
-        project: str | None = None,
-        k: int = 3,
-        max_tokens: int = 1500,
+        stuck_description: Annotated[
+            str, Field(description="One sentence: what you are trying to do and what keeps failing.")
+        ],
+        error_text: Annotated[
+            str | None, Field(description="The error output, as printed (the relevant part if it is long).")
+        ] = None,
+        recent_commands: Annotated[
+            list[str] | None, Field(description="The commands you ran just before, oldest first.")
+        ] = None,
+        files: Annotated[list[str] | None, Field(description="Paths of the files involved.")] = None,
+        project: Project = None,
+        k: Annotated[int, Field(ge=1, le=MAX_K, description="How many hits to return.")] = 3,
+        max_tokens: MaxTokens = 1500,
     ) -> ReplayAnswer:
         """Past fixes for a step that is stuck: what was tried, what worked next, and why each hit ranked.
 
@@ -200,11 +273,22 @@ class Tools:
             files=list_arg("files", files),
             project=optional_text("project", project),
             k=k,
+            exclude_sessions=self.asking_session(),
         )
         budget = clamp_budget(max_tokens)
-        return self.indexed(lambda index: fit(find_replays(index, query), budget, "hits", (_trim_detail, _trim_steps)))
+        return self.indexed(
+            lambda index: fit(find_replays(index, query), budget, "hits", (_trim_detail, _trim_steps)), ReplayAnswer
+        )
 
-    def list_skills(self, query: str | None = None, status: str | None = None, max_tokens: int = 1500) -> SkillList:
+    def list_skills(
+        self,
+        query: Annotated[str | None, Field(description="A few words of the task; best matches come first.")] = None,
+        status: Annotated[
+            Literal["candidate", "approved", "exported", "rejected", "retired"] | None,
+            Field(description="Only skills in this review state."),
+        ] = None,
+        max_tokens: MaxTokens = 1500,
+    ) -> SkillList:
         """Mined skills (reusable procedures): id, name, status and one line each, best match first.
 
         Call it at the start of a familiar kind of task with a few words of the task.
@@ -213,9 +297,9 @@ class Tools:
         words = optional_text("query", query, MAX_TEXT)
         wanted = optional_text("status", status)
         budget = clamp_budget(max_tokens)
-        return self.indexed(lambda index: list_skills(index, words, wanted, budget))
+        return self.indexed(lambda index: list_skills(index, words, wanted, budget), SkillList)
 
-    def get_skill(self, skill_id: str, max_tokens: int = 1500) -> SkillDetail:
+    def get_skill(self, skill_id: SkillId, max_tokens: MaxTokens = 1500) -> SkillDetail:
         """One skill in full: trigger, steps, tools, context it needs, where it came from."""
         wanted = text_arg("skill_id", skill_id, 100)
         budget = clamp_budget(max_tokens)
@@ -223,11 +307,14 @@ class Tools:
 
     def search_sessions(
         self,
-        query: str,
-        project: str | None = None,
-        outcome: str | None = None,
-        limit: int = 10,
-        max_tokens: int = 1500,
+        query: Annotated[str, Field(description="Words from the session's prompts, commands, errors or files.")],
+        project: Project = None,
+        outcome: Annotated[
+            Literal["success", "partial", "failure", "unknown"] | None,
+            Field(description="Only sessions that ended this way."),
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="How many sessions to return at most.")] = 10,
+        max_tokens: MaxTokens = 1500,
     ) -> SessionList:
         """Past sessions whose prompts, steps and errors hold the query's words: one line each.
 
@@ -237,14 +324,19 @@ class Tools:
         where = optional_text("project", project)
         result = optional_text("outcome", outcome)
         budget = clamp_budget(max_tokens)
-        return self.indexed(lambda index: search_sessions(index, words, where, result, limit, budget))
+        return self.indexed(lambda index: search_sessions(index, words, where, result, limit, budget), SessionList)
 
     def get_session(
         self,
-        session_id: str,
-        detail: Literal["brief", "steps", "full"] = "brief",
-        from_step: int = 0,
-        max_tokens: int = 1500,
+        session_id: SessionId,
+        detail: Annotated[
+            Literal["brief", "steps", "full"],
+            Field(description="brief: the headline; steps: one line per step; full: steps with thoughts and results."),
+        ] = "brief",
+        from_step: Annotated[
+            int, Field(ge=0, description="The first step to show; pass the last answer's next_step for the next page.")
+        ] = 0,
+        max_tokens: MaxTokens = 1500,
     ) -> SessionDetail:
         """One session: its headline (brief), its steps (steps), or steps with thoughts and results (full).
 
@@ -257,7 +349,13 @@ class Tools:
         return answer
 
     def list_patterns(
-        self, project: str | None = None, min_severity: str | None = None, max_tokens: int = 1500
+        self,
+        project: Project = None,
+        min_severity: Annotated[
+            Literal["low", "medium", "high", "critical"] | None,
+            Field(description="Only patterns at least this severe."),
+        ] = None,
+        max_tokens: MaxTokens = 1500,
     ) -> PatternList:
         """Recurring failure patterns (seen in two or more sessions), most severe first.
 
@@ -266,10 +364,15 @@ class Tools:
         where = optional_text("project", project)
         floor = optional_text("min_severity", min_severity)
         budget = clamp_budget(max_tokens)
-        return self.indexed(lambda index: list_patterns(index, where, floor, budget))
+        return self.indexed(lambda index: list_patterns(index, where, floor, budget), PatternList)
 
     def record_feedback(
-        self, target_id: str, verdict: Literal["helpful", "harmful"], note: str | None = None
+        self,
+        target_id: Annotated[
+            str, Field(description="The id the miner gave: a session id, a skill (S-…) or a replay (R-…).")
+        ],
+        verdict: Annotated[Literal["helpful", "harmful"], Field(description="Whether following it helped.")],
+        note: Annotated[str | None, Field(description="One line on what happened, for the user's review.")] = None,
     ) -> FeedbackReceipt:
         """Say whether a session, skill (S-…) or replay (R-…) the miner gave you helped or harmed.
 
@@ -286,10 +389,14 @@ class Tools:
 
     def review_skill(
         self,
-        skill_id: str,
-        decision: Literal["approve", "reject", "retire"],
-        user_said: str,
-        reason: str | None = None,
+        skill_id: SkillId,
+        decision: Annotated[
+            Literal["approve", "reject", "retire"], Field(description="What the user decided for the skill.")
+        ],
+        user_said: Annotated[
+            str, Field(description="The user's answer in this conversation, word for word; it is recorded.")
+        ],
+        reason: Annotated[str | None, Field(description="Why, in the user's terms, if they gave a reason.")] = None,
     ) -> SkillReview:
         """Approve, reject or retire a mined skill, only after the user said so in this conversation.
 
@@ -318,6 +425,16 @@ TOOL_NAMES = (
     "review_skill",
 )
 _WRITING = {"record_feedback", "review_skill"}
+TITLES = {
+    "find_replay_for_stuck_step": "Find what got past this error before",
+    "list_skills": "List mined skills",
+    "get_skill": "Show one skill",
+    "search_sessions": "Search past sessions",
+    "get_session": "Show one past session",
+    "list_patterns": "List recurring failures",
+    "record_feedback": "Say whether a suggestion helped",
+    "review_skill": "Record the user's review of a skill",
+}
 
 
 def build_server(
@@ -334,22 +451,29 @@ def build_server(
     like every other.
     """
     paths = paths or resolve()
-    live = LiveIndex(
-        paths.database,
-        source=ChildSource(paths.database),
+    live = patient_index(
+        paths,
+        ChildSource(paths.database),
         wait_seconds=wait_seconds,
         first_wait_seconds=first_wait_seconds,
         on_refresh=_hint_writer(paths),
     )
     if warm:
         threading.Thread(target=live.warm, name="miner-warm", daemon=True).start()
-    tools = Tools(live)
-    server = MCPServer("miner", instructions=INSTRUCTIONS, version=__version__)
+    project_dir = os.environ.get("CLAUDE_PROJECT_DIR")
+    tools = Tools(live, lambda: live_session(paths.projects, project_dir))
+    server = MinerServer("miner", instructions=INSTRUCTIONS, version=__version__)
     for name in TOOL_NAMES:
+        # Reading twice gives the same answer; each feedback or review is recorded once more.
+        reads = name not in _WRITING
         annotations = ToolAnnotations(
-            read_only_hint=name not in _WRITING, destructive_hint=False, open_world_hint=False
+            title=TITLES[name],
+            read_only_hint=reads,
+            destructive_hint=False,
+            idempotent_hint=reads,
+            open_world_hint=False,
         )
-        server.add_tool(guarded(getattr(tools, name)), name=name, annotations=annotations)
+        server.add_tool(guarded(getattr(tools, name)), name=name, title=TITLES[name], annotations=annotations)
     return server
 
 

@@ -59,12 +59,16 @@ def test_a_healthy_home_passes_every_check(stored: Paths, capsys: pytest.Capture
     code, report = doctor_json(capsys)
 
     assert code == 0 and report["ok"] is True
-    assert {c["name"]: c["level"] for c in report["checks"]} == {
+    levels = {c["name"]: c["level"] for c in report["checks"]}
+    # Where the command and the plugin are is the test machine's business, but never a problem here.
+    assert levels.pop("command") != "problem" and levels.pop("plugin") != "problem"
+    assert levels == {
         "permissions": "ok",
         "store": "ok",
         "ingest": "ok",
         "spool": "ok",
         "hook errors": "ok",
+        "quarantine": "ok",
         "disk": "ok",
         "config": "ok",
         "environment": "ok",

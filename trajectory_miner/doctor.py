@@ -9,34 +9,45 @@ never waits long for a store another process holds.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
 import stat
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from trajectory_miner import spool
+from trajectory_miner import quarantine, spool
 from trajectory_miner.config import ConfigError, load_config
 from trajectory_miner.forget import REWRITE_PENDING
+from trajectory_miner.forgotten import forgotten_file
 from trajectory_miner.ingest import LAST_INGEST_KEY, LastRun, file_key, last_run
 from trajectory_miner.migrations import MIGRATIONS, applied
 from trajectory_miner.paths import Paths
 from trajectory_miner.store import StoreBusy, StoreError, connect_with_retry
+from trajectory_miner.writer_lock import held_elsewhere
 
 Level = Literal["ok", "note", "problem"]
 
 BACKLOG_PROBLEM_AGE = timedelta(minutes=15)
 RECENT_HOOK_ERRORS = timedelta(hours=24)
 MIN_FREE_BYTES = 100 * 1024 * 1024
-_PRIVATE_NAMES = ("spool", "reports", "hook-errors.log", "hook-errors.log.1", "config.toml", "hints.json")
+_PRIVATE_NAMES = (
+    "spool",
+    "reports",
+    "hook-errors.log",
+    "hook-errors.log.1",
+    "config.toml",
+    "hints.json",
+    "forgotten-sessions.txt",
+    "writer.lock",
+    quarantine.LOG_NAME,
+)
 _PID = re.compile(r"\(PID (\d+)\)")
 
 
@@ -103,9 +114,14 @@ def diagnose(
     checks.append(check_last_ingest(facts, at))
     checks.append(check_spool(paths, facts, at))
     checks.append(check_hook_errors(paths.hook_errors, at))
+    checks.append(check_quarantine(quarantine.log_path(paths.database), at))
     checks.append(check_disk(paths.home))
     checks.append(check_config(paths.config_file))
     checks.append(check_environment(paths.home, interpreters))
+    from trajectory_miner.install_checks import check_command, check_plugin
+
+    checks.append(check_command())
+    checks.append(check_plugin(paths.projects.parent))
     return Diagnosis(home=str(paths.home), checked_at=at, checks=checks)
 
 
@@ -160,17 +176,7 @@ def check_permissions(home: Path, database: Path) -> Check:
 
 def ingester_running(lock: Path) -> bool:
     """True when another process holds the ingest lock (the probe the hooks make)."""
-    try:
-        fd = os.open(lock, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return held_elsewhere(lock)
 
 
 def check_store(paths: Paths, wait_seconds: float) -> tuple[Check, _StoreFacts | None]:
@@ -188,12 +194,18 @@ def check_store(paths: Paths, wait_seconds: float) -> tuple[Check, _StoreFacts |
     except StoreBusy as exc:
         return _busy(paths, exc), None
     except StoreError as exc:
+        if written_by_another_duckdb(str(exc)):
+            return Check(
+                name="store",
+                level="problem",
+                summary=f"the store was written by another DuckDB version than this environment's: {exc}",
+                fix=OTHER_DUCKDB_ADVICE,
+            ), None
         return Check(
             name="store",
             level="problem",
             summary=f"the store is damaged: {exc}",
-            fix=f"move it aside (mv {_quote(database)} {_quote(database)}.broken), then run "
-            "`trajectory-miner ingest` to rebuild it from the transcripts still on disk",
+            fix=rebuild_advice(database),
         ), None
     try:
         return _schema(con, database)
@@ -202,11 +214,36 @@ def check_store(paths: Paths, wait_seconds: float) -> tuple[Check, _StoreFacts |
             name="store",
             level="problem",
             summary=f"the store opens but cannot be read: {str(exc).splitlines()[0]}",
-            fix=f"move it aside (mv {_quote(database)} {_quote(database)}.broken), then run "
-            "`trajectory-miner ingest` to rebuild it",
+            fix=rebuild_advice(database),
         ), None
     finally:
         con.close()
+
+
+OTHER_DUCKDB_ADVICE = (
+    "update trajectory-miner (`git pull && ./install.sh`, or `claude plugin update` for a marketplace install) so "
+    "its environment has the DuckDB that wrote the store; the store is intact, so do not move it aside"
+)
+_VERSION_MARKERS = ("version number", "newer version of duckdb", "older version of duckdb", "storage version")
+
+
+def written_by_another_duckdb(message: str) -> bool:
+    """Whether DuckDB refused the file for its storage version rather than for damage."""
+    lowered = message.lower()
+    return any(marker in lowered for marker in _VERSION_MARKERS)
+
+
+def rebuild_advice(database: Path) -> str:
+    """How to rebuild a damaged store, and why the sessions the user forgot stay forgotten."""
+    wal = database.with_name(database.name + ".wal")
+    aside = f"mv {_quote(database)} {_quote(database)}.broken"
+    if wal.exists():
+        aside += f" && mv {_quote(wal)} {_quote(database)}.broken.wal"
+    return (
+        f"move it aside ({aside}), then run `trajectory-miner ingest` to rebuild it from the transcripts "
+        f"still on disk; sessions you forgot stay out of the rebuilt store, because their ids are kept in "
+        f"{_quote(forgotten_file(database))} (leave that file where it is)"
+    )
 
 
 def _busy(paths: Paths, exc: StoreBusy) -> Check:
@@ -415,6 +452,29 @@ def check_hook_errors(log: Path, now: datetime) -> Check:
     if last is None or now - last <= RECENT_HOOK_ERRORS:
         return Check(name="hook errors", level="problem", summary=summary, fix=fix, details=details)
     return Check(name="hook errors", level="note", summary=summary, fix=fix, details=details)
+
+
+def check_quarantine(log: Path, now: datetime) -> Check:
+    """Transcript lines and files ingest could not read and passed over (see `quarantine`)."""
+    records = quarantine.read(log)
+    if not records:
+        return Check(name="quarantine", level="ok", summary="no transcript line had to be skipped")
+    files = [r for r in records if r.whole_file]
+    last = records[-1]
+    where = "the whole file" if last.whole_file else f"the line at byte {last.offset:,}"
+    summary = (
+        f"{len(records) - len(files)} transcript line(s) and {len(files)} file(s) could not be read and were "
+        f"skipped, the rest is stored; last: {where} of {last.file[-120:]}: {last.reason}"
+    )
+    fix = (
+        f"capture goes on without them; keep the transcripts named in {_quote(log)} and report the reasons given "
+        "there, then delete the log to clear this (a file skipped whole is then read again)"
+    )
+    details = {"lines": len(records) - len(files), "files": len(files), "last": [asdict(r) for r in records[-3:]]}
+    stamp = _moment(last.at)
+    if stamp is None or now - stamp <= RECENT_HOOK_ERRORS:
+        return Check(name="quarantine", level="problem", summary=summary, fix=fix, details=details)
+    return Check(name="quarantine", level="note", summary=summary, fix=fix, details=details)
 
 
 def _size_of(folder: Path) -> int:

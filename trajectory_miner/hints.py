@@ -161,8 +161,12 @@ def build_hints(index: MemoryIndex, limit: int = MAX_HINTS) -> dict[str, Hint]:
 
 
 def hints_from_store(store: Store, limit: int = MAX_HINTS) -> dict[str, Hint]:
-    """Read the store and choose the hints."""
-    return build_hints(MemoryIndex.build(store), limit)
+    """Read the store and choose the hints.
+
+    Sessions come as their kept documents where the store holds them (`retrieval.kept`), and
+    without their tokens, which choosing hints never reads.
+    """
+    return build_hints(MemoryIndex.build(store, with_terms=False), limit)
 
 
 def render(hints: dict[str, Hint]) -> str:

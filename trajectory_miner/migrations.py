@@ -248,6 +248,24 @@ def m006_forgotten_sessions(con: Any) -> None:
     )
 
 
+def m007_retrieval_docs(con: Any) -> None:
+    """Each session's retrieval documents (tokens, stuck episodes, signatures), kept across reads."""
+    con.execute(
+        """
+        CREATE TABLE retrieval_docs (
+            session_id VARCHAR PRIMARY KEY,
+            version VARCHAR NOT NULL,
+            session_updated TIMESTAMP NOT NULL,
+            title VARCHAR NOT NULL,
+            steps INTEGER NOT NULL,
+            errors INTEGER NOT NULL,
+            episodes VARCHAR NOT NULL,
+            terms VARCHAR NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_capture", m001_capture),
     ("m002_scores", m002_scores),
@@ -255,6 +273,7 @@ MIGRATIONS: list[Migration] = [
     ("m004_miner_features", m004_miner_features),
     ("m005_skill_usage", m005_skill_usage),
     ("m006_forgotten_sessions", m006_forgotten_sessions),
+    ("m007_retrieval_docs", m007_retrieval_docs),
 ]
 
 

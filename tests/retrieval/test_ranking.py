@@ -23,6 +23,7 @@ from retrieval.builders import (
 
 from trajectory_miner.mined import Replay, Skill, StepRef
 from trajectory_miner.retrieval import MemoryIndex, StuckQuery, find_replays
+from trajectory_miner.retrieval.episodes import Episode
 from trajectory_miner.store import open_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
@@ -287,3 +288,18 @@ def test_newer_sessions_rank_above_older_equal_ones(isolated_home: Path) -> None
     ingest(database, projects)
     hits = find_replays(index_of(database), module_query(k=2)).hits
     assert hits[0].session_ids[0].startswith("9e3")
+
+
+def test_the_asking_session_is_neither_a_fix_nor_a_dead_end_of_its_own_question(planted_index: MemoryIndex) -> None:
+    asking = STUCK_SESSIONS[0]
+    answer = find_replays(planted_index, module_query(exclude_sessions=frozenset({asking})))
+    assert any("pip install helpers" in line and "2 stuck sessions" in line for line in answer.dead_ends)
+    alone = find_replays(planted_index, module_query(exclude_sessions=frozenset(FIXED_SESSIONS)))
+    assert not set(FIXED_SESSIONS) & {s for hit in alone.hits for s in hit.session_ids}
+
+
+def test_a_failure_only_the_asking_session_has_met_is_nothing_similar(planted_index: MemoryIndex) -> None:
+    everyone = frozenset(e.session for e in planted_index.items.values() if isinstance(e, Episode))
+    answer = find_replays(planted_index, module_query(exclude_sessions=everyone))
+    assert answer.hits == [] and answer.dead_ends == []
+    assert answer.note.startswith("nothing similar in the history")

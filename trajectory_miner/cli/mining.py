@@ -39,9 +39,12 @@ def _score_unscored(store: Store, show: bool) -> int:
 
 
 def _refresh_hints(paths: Paths, store: Store) -> None:
-    """Rebuild the live-hint table from what was just mined, unless live hints are off."""
+    """Keep the retrieval documents of new sessions, then rebuild the live-hint table from what
+    was just mined, unless live hints are off."""
     from trajectory_miner.hints import hints_from_store, write_hints
+    from trajectory_miner.retrieval.kept import refresh
 
+    refresh(store)
     if load_user_config(paths).live_hints:
         write_hints(paths.hints_file, hints_from_store(store))
 

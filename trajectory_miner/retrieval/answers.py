@@ -15,6 +15,11 @@ from pydantic import BaseModel, Field
 
 from trajectory_miner.retrieval.text import estimate_tokens
 
+
+class BadRequest(ValueError):
+    """A request that names something that does not exist or asks for something impossible."""
+
+
 DEFAULT_BUDGET = 1500
 MAX_BUDGET = 4000
 MIN_BUDGET = 200

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -50,18 +50,24 @@ class BM25:
 
     def add(self, terms: Sequence[str]) -> int:
         """Add a document given its tokens; returns its id."""
+        return self.add_counts(Counter(terms))
+
+    def add_counts(self, counts: Mapping[str, int]) -> int:
+        """Add a document given how often each token occurs in it; returns its id."""
         doc = len(self._lengths)
-        counts = Counter(terms)
+        length = sum(counts.values())
+        # The hot loop of loading an index: names bound once, no call but the appends.
+        postings = self._postings
         for term, tf in counts.items():
-            posting = self._postings.get(term)
+            posting = postings.get(term)
             if posting is None:
-                posting = self._postings[term] = (array("I"), array("H"))
+                posting = postings[term] = (array("I"), array("H"))
             posting[0].append(doc)
-            posting[1].append(min(tf, 65_535))
-        self._lengths.append(len(terms))
+            posting[1].append(tf if tf < 65_535 else 65_535)
+        self._lengths.append(length)
         self._alive.append(1)
         self._live_docs += 1
-        self._live_length += len(terms)
+        self._live_length += length
         return doc
 
     def remove(self, doc: int) -> None:
@@ -87,6 +93,8 @@ class BM25:
         posting = self._postings.get(term)
         if posting is None:
             return 0
+        if self._live_docs == len(self._lengths):
+            return len(posting[0])  # nothing removed: every posting is live
         ids = np.frombuffer(posting[0], dtype=np.uint32)
         alive = np.frombuffer(self._alive, dtype=np.uint8)
         return int(np.count_nonzero(alive[ids]))
@@ -144,5 +152,6 @@ class BM25:
             # Document ids are appended in increasing order, so each posting list is sorted.
             at = int(np.searchsorted(ids, doc))
             if at < len(ids) and int(ids[at]) == doc:
-                found.append((len(ids), term))
+                # Counted over live documents: postings keep removed ones too.
+                found.append((self._df(term), term))
         return [term for _, term in sorted(found)]

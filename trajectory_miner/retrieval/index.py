@@ -2,25 +2,27 @@
 
 It is filled from the messages of `snapshot.read_changes`: once whole, then with only what
 changed (sessions the ingester touched, and the small tables when they changed). A session
-read again replaces its documents. Queries never touch the store.
+comes as its kept documents (`kept`) or as rows the index works them out from; one read
+again replaces its documents. Queries never touch the store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.mined import Pattern, Replay, Skill
 from trajectory_miner.retrieval.bm25 import BM25
-from trajectory_miner.retrieval.episodes import Episode, extract
+from trajectory_miner.retrieval.episodes import Episode
+from trajectory_miner.retrieval.kept import decode, interned, session_docs
 from trajectory_miner.retrieval.snapshot import Marks, Message, SessionRow, read_changes
-from trajectory_miner.retrieval.text import one_line, tokens
+from trajectory_miner.retrieval.text import tokens
 from trajectory_miner.store import Store
 
 # Rebuild from scratch when this share of the documents has been replaced.
 _REBUILD_DEAD_SHARE = 0.3
-_SESSION_TEXT_STEPS = 120
 
 
 class NeedsRebuild(Exception):
@@ -49,7 +51,9 @@ Item = Episode | Replay | Skill
 class MemoryIndex:
     """Everything retrieval answers from."""
 
-    def __init__(self) -> None:
+    def __init__(self, with_terms: bool = True) -> None:
+        # Without terms the index holds no text to rank by: enough for the hint table.
+        self.with_terms = with_terms
         self._reset()
 
     def _reset(self) -> None:
@@ -74,10 +78,10 @@ class MemoryIndex:
     # -- building --------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, store: Store) -> MemoryIndex:
-        """Read the whole store into a fresh index."""
-        index = cls()
-        index.apply(read_changes(store, None))
+    def build(cls, store: Store, with_terms: bool = True) -> MemoryIndex:
+        """Read the whole store into a fresh index (without terms: not for ranking, see `snapshot`)."""
+        index = cls(with_terms)
+        index.apply(read_changes(store, None, with_terms))
         return index
 
     @classmethod
@@ -147,32 +151,32 @@ class MemoryIndex:
         for doc in info.episode_docs:
             self._remove_item(doc)
 
-    def _add_session(self, row: SessionRow) -> None:
-        self._drop_session(row.session_id)
-        steps = row.steps
-        first = row.prompts[0] if row.prompts else ""
+    def _add_session(self, row: SessionRow | tuple[Any, ...]) -> None:
+        if isinstance(row, SessionRow):
+            docs = session_docs(row)
+            episodes = [(interned(episode, self._intern), counts) for episode, counts in docs.episodes]
+        else:
+            docs = decode(row, self._intern)
+            episodes = list(docs.episodes)
+        self._drop_session(docs.session_id)
         info = SessionInfo(
-            session_id=row.session_id,
-            project=self._intern(row.project),
-            title=one_line(row.title or first, 100),
-            started=row.started,
-            ended=row.ended,
-            steps=len(steps),
-            errors=sum(1 for s in steps if s.is_error),
-            outcome=self.outcomes.get(row.session_id, "unknown"),
+            session_id=docs.session_id,
+            project=self._intern(docs.project),
+            title=docs.title,
+            started=docs.started,
+            ended=docs.ended,
+            steps=docs.steps,
+            errors=docs.errors,
+            outcome=self.outcomes.get(docs.session_id, "unknown"),
         )
-        self.sessions[row.session_id] = info
-        stamp = row.ended or row.started
+        self.sessions[docs.session_id] = info
+        stamp = docs.ended or docs.started
         if stamp is not None and (self.newest is None or stamp > self.newest):
             self.newest = stamp
-        text = [info.title, *row.prompts]
-        text.extend(s.summary for s in steps[:_SESSION_TEXT_STEPS])
-        text.extend(signature_family(s.signature) for s in steps if s.signature)
-        info.doc = self.session_bm25.add(tokens("\n".join(text), limit=60_000))
-        self.session_of_doc[info.doc] = row.session_id
-        for episode in extract(row.session_id, steps, self._intern):
-            doc = self.item_bm25.add(tokens(episode.text))
-            episode.text = ""
+        info.doc = self.session_bm25.add_counts(docs.terms)
+        self.session_of_doc[info.doc] = docs.session_id
+        for episode, counts in episodes:
+            doc = self.item_bm25.add_counts(counts)
             self._add_item(doc, episode, [episode.family])
             info.episode_docs.append(doc)
 
@@ -209,7 +213,7 @@ class MemoryIndex:
             self._add_mined(skill, "\n".join([skill.name, skill.description, skill.trigger, *skill.steps]))
 
     def _add_mined(self, item: Replay | Skill, text: str) -> None:
-        doc = self.item_bm25.add(tokens(text))
+        doc = self.item_bm25.add(tokens(text) if self.with_terms else [])
         self._add_item(doc, item, item_families(item))
         self._mined_docs.append(doc)
 

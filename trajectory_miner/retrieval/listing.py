@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from rapidfuzz import fuzz
 
 from trajectory_miner.mined import SEVERITY_ORDER, Skill
+from trajectory_miner.retrieval.answers import BadRequest as BadRequest  # callers name it from here too
 from trajectory_miner.retrieval.answers import (
     PatternLine,
     PatternList,
@@ -26,10 +27,6 @@ OUTCOMES = ("success", "partial", "failure", "unknown")
 SKILL_STATUSES = ("candidate", "approved", "exported", "rejected", "retired")
 SEVERITIES = tuple(SEVERITY_ORDER)
 MAX_LIMIT = 50
-
-
-class BadRequest(ValueError):
-    """A request that names something that does not exist or asks for something impossible."""
 
 
 def short_project(project: str) -> str:
@@ -77,7 +74,10 @@ def search_sessions(
     covered = coverage(index.session_bm25, terms)
     lines: list[SessionLine] = []
     similar = 0
-    for doc, _ in index.session_bm25.top(terms, max(limit * 20, 200)):
+    found = index.session_bm25.top(terms, max(limit * 20, 200))
+    # Equal scores in session order, not in the order the index read the sessions.
+    found.sort(key=lambda p: (-p[1], index.session_of_doc.get(p[0], "")))
+    for doc, _ in found:
         info = index.sessions.get(index.session_of_doc.get(doc, ""))
         if info is None or covered.of(doc) < FLOOR:
             continue

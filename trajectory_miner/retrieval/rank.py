@@ -79,6 +79,8 @@ class StuckQuery:
     files: Sequence[str] = ()
     project: str | None = None
     k: int = 3
+    # The asking session itself: its own failures are neither fixes nor dead ends.
+    exclude_sessions: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -192,12 +194,16 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
     program = _generic_program(signature)
     if program:
         by_text = [d for d in by_text if d in by_signature or _ran(index.items.get(d), program)]
+    if query.exclude_sessions:
+        by_signature = {d: m for d, m in by_signature.items() if not _excluded(index.items.get(d), query)}
+        by_text = [d for d in by_text if not _excluded(index.items.get(d), query)]
     dead_ends: dict[str, tuple[str, set[str]]] = {}
     candidates: list[_Scored] = []
-    for doc in by_signature.keys() | set(by_text):
-        item = index.items.get(doc)
-        if item is None:
-            continue
+    # In the order of what the items are, not of when the index read them, so that an index
+    # kept across reads answers as one built at once.
+    found = [(identity(index.items[d]), d) for d in by_signature.keys() | set(by_text) if d in index.items]
+    for _, doc in sorted(found):
+        item = index.items[doc]
         if isinstance(item, Episode) and item.resolution == "no":
             if doc in by_signature:
                 _note_dead_ends(dead_ends, item, index.fix_keys)
@@ -208,7 +214,7 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
         candidates.append(candidate)
     # One candidate per fix, backed by every session that got past the error that way; only
     # the best of them are worth the other signals, which move a candidate but little.
-    shortlist = sorted(_group_by_fix(candidates, index, asked), key=lambda c: (-c.score, c.doc))
+    shortlist = sorted(_group_by_fix(candidates, index, asked), key=lambda c: (-c.score, identity(c.item)))
     scored: list[_Scored] = []
     for candidate in shortlist[:SHORTLIST]:
         _explain_signature(candidate)
@@ -218,7 +224,7 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
         _score_feedback(candidate, index)
         if candidate.score >= MIN_SCORE:
             scored.append(candidate)
-    scored.sort(key=lambda c: (-c.score, c.doc))
+    scored.sort(key=lambda c: (-c.score, identity(c.item)))
     hits = scored[: max(1, query.k)]
     for hit in hits:
         _explain_text(hit, index, asked.terms)
@@ -233,6 +239,13 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
     return answer
 
 
+def identity(item: Item) -> tuple[str, int]:
+    """What names an item whatever order the index read it in, to break ties by."""
+    if isinstance(item, Episode):
+        return item.session, item.first_step
+    return item.id, -1
+
+
 def _generic_program(signature: str | None) -> str:
     """The program named by a generic signature (`Exit code <n> @ make`), "" for another."""
     if not signature or not is_generic(signature):
@@ -244,6 +257,10 @@ def _ran(item: Item | None, program: str) -> bool:
     """True for a failure of `program`: all a bare exit code says is which program failed, so
     only that program's past failures can answer it."""
     return isinstance(item, Episode) and program in item.commands
+
+
+def _excluded(item: Item | None, query: StuckQuery) -> bool:
+    return isinstance(item, Episode) and item.session in query.exclude_sessions
 
 
 def _stuck_note(dead_ends: dict[str, tuple[str, set[str]]]) -> str:
@@ -419,14 +436,14 @@ def _group_by_fix(candidates: list[_Scored], index: MemoryIndex, asked: _Asked) 
     a session that succeeded, then the newest, speaks for the group.
     """
 
-    def preference(c: _Scored) -> tuple[float, int, bool, int, float, int]:
+    def preference(c: _Scored) -> tuple[float, int, bool, int, float, tuple[str, int]]:
         helpful, harmful = index.votes(*_feedback_targets(c.item)) if index.feedback else (0, 0)
         info = index.sessions.get(c.item.session) if isinstance(c.item, Episode) else None
         if info is None:
-            return (-c.score, 2 * harmful - helpful, True, 1, 0.0, c.doc)
+            return (-c.score, 2 * harmful - helpful, True, 1, 0.0, identity(c.item))
         same = bool(asked.query.project) and _same_project(asked.query.project or "", info.project)
         stamp = info.ended or info.started or 0.0
-        return (-c.score, 2 * harmful - helpful, not same, _OUTCOME_RANK.get(info.outcome, 1), -stamp, c.doc)
+        return (-c.score, 2 * harmful - helpful, not same, _OUTCOME_RANK.get(info.outcome, 1), -stamp, identity(c.item))
 
     groups: dict[str, list[_Scored]] = {}
     for c in candidates:

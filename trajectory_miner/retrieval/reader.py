@@ -15,6 +15,7 @@ same work in-process, for the CLI and tests.
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import subprocess
 import sys
@@ -24,17 +25,16 @@ from typing import IO, Any, Protocol
 
 from pydantic import BaseModel
 
-from trajectory_miner.retrieval.details import session_detail
-from trajectory_miner.retrieval.listing import BadRequest
-from trajectory_miner.retrieval.reviews import review_skill
+from trajectory_miner.retrieval.answers import BadRequest
 from trajectory_miner.retrieval.snapshot import Marks, Message, read_changes
-from trajectory_miner.retrieval.votes import record_feedback
 from trajectory_miner.store import Store, StoreBusy, StoreError, StoreMissing, open_store
 
-CALLS: dict[str, Callable[..., BaseModel]] = {
-    "session_detail": session_detail,
-    "record_feedback": record_feedback,
-    "review_skill": review_skill,
+# name → (module, function): imported on the first call, so a child that only reads changes
+# starts without them.
+CALLS: dict[str, tuple[str, str]] = {
+    "session_detail": ("trajectory_miner.retrieval.details", "session_detail"),
+    "record_feedback": ("trajectory_miner.retrieval.votes", "record_feedback"),
+    "review_skill": ("trajectory_miner.retrieval.reviews", "review_skill"),
 }
 _ERRORS: dict[str, type[Exception]] = {
     "busy": StoreBusy,
@@ -42,6 +42,15 @@ _ERRORS: dict[str, type[Exception]] = {
     "bad": BadRequest,
     "error": StoreError,
 }
+
+
+def store_call(name: str) -> Callable[..., BaseModel]:
+    """The store call of that name in `CALLS`, imported now."""
+    module, function = CALLS[name]
+    found: Callable[..., BaseModel] = getattr(importlib.import_module(module), function)
+    return found
+
+
 CHILD_TIMEOUT_S = 600.0
 _EXIT_WAIT_S = 10.0
 
@@ -66,7 +75,7 @@ class LocalSource:
 
     def call(self, name: str, kwargs: dict[str, Any], *, writable: bool, wait_seconds: float) -> BaseModel:
         with open_store(self.database, read_only=not writable, wait_seconds=wait_seconds) as store:
-            return CALLS[name](store, **kwargs)
+            return store_call(name)(store, **kwargs)
 
 
 class ChildSource:
@@ -141,7 +150,7 @@ def _serve(database: Path, wait_seconds: float, request: tuple[Any, ...], out: I
 
 
 def _run(store: Store, name: str, kwargs: dict[str, Any]) -> BaseModel:
-    return CALLS[name](store, **kwargs)
+    return store_call(name)(store, **kwargs)
 
 
 def main(argv: list[str]) -> int:

@@ -1,11 +1,11 @@
 """Reading what the index needs from the store, as a stream of messages.
 
 `read_changes` compares the store with the watermarks of the last read and yields only what
-changed: the sessions the ingester touched since (with their steps, a slice of sessions at a
-time, so neither DuckDB nor the reader ever holds every step at once), and the small tables
-(scores, mined items, feedback) when they changed. The index applies the messages in order;
-the same stream can cross a process boundary (see `reader`), so the long-lived process that
-answers questions never has to open DuckDB itself.
+changed: the sessions the ingester touched since (their kept documents, see `kept`, or else
+their steps, a slice of sessions at a time, so neither DuckDB nor the reader ever holds every
+step at once), and the small tables (scores, mined items, feedback) when they changed. The
+index applies the messages in order; the same stream can cross a process boundary (see
+`reader`), so the long-lived process that answers questions never has to open DuckDB itself.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from trajectory_miner.mined import load_patterns, load_replays, load_skills
+from trajectory_miner.retrieval import kept
 from trajectory_miner.retrieval.episodes import StepRow
 from trajectory_miner.store import Store
 
@@ -81,7 +82,8 @@ class SessionRow:
     steps: tuple[StepRow, ...]
 
 
-# ("marks", Marks) · ("full", None) · ("changed", (ids, total sessions)) · ("sessions", [SessionRow])
+# ("marks", Marks) · ("full", None) · ("changed", (ids, total sessions))
+# · ("sessions", [SessionRow, or a kept row of `kept.stored_sql`])
 # · ("outcomes", {id: outcome}) · ("mined", (replays, skills, patterns)) · ("feedback", {id: (helpful, harmful)})
 Message = tuple[str, Any]
 
@@ -91,13 +93,18 @@ def read_marks(store: Store) -> Marks:
     return Marks(*store.query(_MARKS_SQL)[0])
 
 
-def read_changes(store: Store, known: Marks | None) -> Iterator[Message]:
-    """What changed since `known` (everything when it is None), as messages for the index."""
+def read_changes(store: Store, known: Marks | None, with_terms: bool = True) -> Iterator[Message]:
+    """What changed since `known` (everything when it is None), as messages for the index.
+
+    Without terms, kept sessions come without their tokens: enough for the hint table, which
+    reads episodes and sessions only, and no ranking.
+    """
     marks = read_marks(store)
     yield "marks", marks
     if known is None:
         yield "full", None
-        yield from _sessions(store, [r[0] for r in store.query("SELECT session_id FROM sessions")])
+        everything = store.query("SELECT session_id FROM sessions ORDER BY session_id")
+        yield from _sessions(store, [r[0] for r in everything], with_terms)
     elif (marks.sessions, marks.sessions_updated) != (known.sessions, known.sessions_updated):
         # The ingester stamps every session of one transaction alike, and a reader sees whole
         # transactions, so the sessions stamped at the old watermark were all read last time.
@@ -109,7 +116,7 @@ def read_changes(store: Store, known: Marks | None) -> Iterator[Message]:
         )
         changed = [r[0] for r in rows]
         yield "changed", (changed, marks.sessions)
-        yield from _sessions(store, changed)
+        yield from _sessions(store, changed, with_terms)
     if known is None or marks.scores != known.scores:
         yield "outcomes", dict(store.query("SELECT session_id, outcome FROM scores"))
     if known is None or (marks.skills, marks.replays, marks.patterns) != (known.skills, known.replays, known.patterns):
@@ -118,21 +125,40 @@ def read_changes(store: Store, known: Marks | None) -> Iterator[Message]:
         yield "feedback", _feedback(store)
 
 
-def _sessions(store: Store, ids: list[str]) -> Iterator[Message]:
+def _sessions(store: Store, ids: list[str], with_terms: bool = True) -> Iterator[Message]:
+    """The sessions, a slice at a time in the given order: as their kept documents where the
+    store holds valid ones, else as rows for the index to work out."""
     for start in range(0, len(ids), SESSIONS_PER_READ):
         chunk = ids[start : start + SESSIONS_PER_READ]
-        store.con.execute("CREATE OR REPLACE TEMP TABLE _chunk AS SELECT unnest($1::VARCHAR[]) AS id", [chunk])
+        _choose(store, chunk)
+        # Kept rows travel as the stored tuples (cheap to pickle to a parent process) and are
+        # decoded by the index.
+        found: dict[str, SessionRow | tuple[Any, ...]] = {
+            r[0]: r for r in store.query(kept.stored_sql(with_terms), [kept.VERSION])
+        }
+        missing = [sid for sid in chunk if sid not in found]
+        for rows in session_rows(store, missing):
+            found.update((row.session_id, row) for row in rows)
+        yield "sessions", [found[sid] for sid in chunk if sid in found]
+
+
+def _choose(store: Store, ids: list[str]) -> None:
+    store.con.execute("CREATE OR REPLACE TEMP TABLE _chunk AS SELECT unnest($1::VARCHAR[]) AS id", [ids])
+
+
+def session_rows(store: Store, ids: list[str]) -> Iterator[list[SessionRow]]:
+    """The sessions with their first prompts and their steps, a slice at a time."""
+    for start in range(0, len(ids), SESSIONS_PER_READ):
+        chunk = ids[start : start + SESSIONS_PER_READ]
+        _choose(store, chunk)
         prompts: dict[str, list[str]] = {}
         for sid, prompt in store.query(_PROMPTS_SQL):
             prompts.setdefault(sid, []).append(prompt)
         steps = dict(_steps_by_session(store))
-        yield (
-            "sessions",
-            [
-                SessionRow(sid, project, title, started, ended, tuple(prompts.get(sid, ())), tuple(steps.get(sid, ())))
-                for sid, project, title, started, ended in store.query(_SESSIONS_SQL)
-            ],
-        )
+        yield [
+            SessionRow(sid, project, title, started, ended, tuple(prompts.get(sid, ())), tuple(steps.get(sid, ())))
+            for sid, project, title, started, ended in store.query(_SESSIONS_SQL)
+        ]
 
 
 def _feedback(store: Store) -> dict[str, tuple[int, int]]:
