@@ -3,18 +3,22 @@
 Inputs: every string of the real Claude Code transcripts in the shared corpus (when it is
 present beside the repository), synthetic clean tool output (code, paths, ids, git log), and
 the same synthetic text with a secret on every twentieth line, without and with two user
-patterns. Each repeat uses a fresh `Redactor`, so its memory of short strings helps only within
-one pass, as in one ingest. CPU time rather than wall time keeps the figures steady on a busy
-machine.
+patterns. With `--corpus DIR` (transcripts such as `bench/corpus_gen.py` writes), also the texts
+the transcript parser hands to redaction as it ingests the first `--mb` MB of them (50 by
+default). Each repeat uses a fresh `Redactor`, so what it remembers of texts and runs helps only
+within one pass, as in one ingest. CPU time rather than wall time keeps the figures steady on a
+busy machine.
 
 Then the time for single 1 MB lines that would make a careless pattern quadratic: hex, letters,
 `a=` repeated, `@` repeated, runs of the prefixes the patterns start with, and lines that make
 the redactor decode, rejoin or clip at every step. Each should take about as long as a MB of
-clean text, never minutes. Run it with `python bench/redaction.py`.
+clean text, never minutes. Run it with `python bench/redaction.py [--corpus DIR] [--mb N]
+[--no-pathological]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import sys
@@ -96,6 +100,28 @@ def _corpus_texts() -> list[str]:
     return texts
 
 
+def _parser_texts(root: Path, megabytes: float) -> list[str]:
+    """The texts the parser redacts, in order, over a seeded choice of transcripts under root."""
+    from trajectory_miner.transcript import TranscriptParser
+
+    files = sorted(root.rglob("*.jsonl"))
+    random.Random(1).shuffle(files)
+    texts: list[str] = []
+
+    def record(text: str) -> str:
+        texts.append(text)
+        return text
+
+    read = 0
+    for path in files:
+        if read >= megabytes * 1e6:
+            break
+        data = path.read_bytes()
+        read += len(data)
+        TranscriptParser(str(path), redact=record).feed(data.splitlines())
+    return texts
+
+
 def _measure(name: str, texts: list[str], patterns: tuple[str, ...] = (), repeat: int = 3) -> None:
     size = sum(len(t.encode("utf-8")) for t in texts)
     best = float("inf")
@@ -105,7 +131,7 @@ def _measure(name: str, texts: list[str], patterns: tuple[str, ...] = (), repeat
         for text in texts:
             redactor(text)
         best = min(best, time.process_time() - start)
-    print(f"{name:<34} {size / 1e6:7.2f} MB  {len(texts):6d} strings  {size / 1e6 / best:7.1f} MB/s")
+    print(f"{name:<40} {size / 1e6:7.2f} MB  {len(texts):6d} strings  {size / 1e6 / best:7.1f} MB/s")
 
 
 _MB = 1_000_000
@@ -132,11 +158,18 @@ def _pathological() -> None:
         print(f"1 MB line: {name:<24} {took:7.3f} s")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, help="transcripts to take the parser's texts from")
+    parser.add_argument("--mb", type=float, default=50.0, help="MB of those transcripts to read")
+    parser.add_argument("--no-pathological", action="store_true", help="skip the 1 MB lines")
+    args = parser.parse_args(argv)
     if CORPUS.is_dir():
         _measure("real Claude Code transcripts", _corpus_texts())
     else:
         print(f"shared corpus not found at {CORPUS}; skipping the real-transcript figure")
+    if args.corpus:
+        _measure(f"parser's texts, {args.mb:g} MB of transcripts", _parser_texts(args.corpus, args.mb))
     _measure("synthetic clean tool output", _synthetic(40_000, with_secrets=False))
     _measure("synthetic, a secret every 20 lines", _synthetic(40_000, with_secrets=True))
     _measure(
@@ -144,7 +177,7 @@ def main() -> int:
         _synthetic(40_000, with_secrets=True),
         (r"ACME-\d{6}", r"internal\.acme\.example"),
     )
-    if "--no-pathological" not in sys.argv:
+    if not args.no_pathological:
         _pathological()
     return 0
 

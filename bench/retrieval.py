@@ -18,8 +18,8 @@ Then asks, for fresh occurrences of every family, what got past it, and prints:
 With `--corpus N`, it also builds (or reuses) a store from `corpus_gen.py` transcripts, ingested
 and scored as `bench/mine.py` does, asks questions made of its own failing steps, and prints
 the first answer after the server is spawned (spawn, handshake, index, answer) and the stdio
-p50/p95: once with no kept retrieval documents (the index is worked out from the steps) and
-once after `mine` kept them.
+p50/p95: once with no kept retrieval documents (the index is worked out from the steps), once
+after `mine` kept them, and once with the index `mine` saves beside the store (`saved`).
 
     python bench/retrieval.py [--sizes 1000 10000] [--queries 5] [--calls 200] [--seed 1] [--work DIR]
         [--corpus N]
@@ -53,6 +53,7 @@ from mcp.client.stdio import StdioServerParameters  # noqa: E402
 from trajectory_miner.analysis.signatures import error_signature  # noqa: E402
 from trajectory_miner.retrieval import MemoryIndex, StuckQuery, find_replays, kept, search_sessions  # noqa: E402
 from trajectory_miner.retrieval.bm25 import BM25  # noqa: E402
+from trajectory_miner.retrieval.saved import current_index, saved_path  # noqa: E402
 from trajectory_miner.retrieval.text import tokens  # noqa: E402
 from trajectory_miner.store import open_store  # noqa: E402
 
@@ -420,17 +421,22 @@ def corpus_bench(size: int, work: Path, calls: int, seed: int) -> dict[str, Any]
         figures["stored_sessions"] = store.scalar("SELECT count(*) FROM sessions")
     with open_store(database) as store:
         store.con.execute("DELETE FROM retrieval_docs")
+    saved_path(database).unlink(missing_ok=True)
     figures["worked_out"] = cold_stdio(home, questions, calls)
     with open_store(database) as store:
         t = time.perf_counter()
         kept.refresh(store)
         figures["keep_s"] = round(time.perf_counter() - t, 2)
+    saved_path(database).unlink(missing_ok=True)
     figures["kept"] = cold_stdio(home, questions, calls)
+    with open_store(database) as store:  # as `mine` leaves it: the index saved beside the store
+        current_index(store)
+    figures["saved"] = cold_stdio(home, questions, calls)
     return figures
 
 
 def print_corpus(figures: dict[str, Any]) -> None:
-    for label in ("worked_out", "kept"):
+    for label in ("worked_out", "kept", "saved"):
         f = figures[label]
         print(
             f"corpus {figures['sessions']} ({figures['stored_sessions']} stored sessions), {label:>10}: "

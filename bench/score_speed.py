@@ -27,8 +27,8 @@ from score_quality import roc_auc  # noqa: E402
 
 from trajectory_miner.config import Config  # noqa: E402
 from trajectory_miner.ingest import ingest_paths  # noqa: E402
-from trajectory_miner.scorecard import load_scorecards  # noqa: E402
 from trajectory_miner.scoring import SCORER_VERSION, rescore_sessions  # noqa: E402
+from trajectory_miner.scoring.card import load_scorecards  # noqa: E402
 from trajectory_miner.store import Store, open_store  # noqa: E402
 
 

@@ -172,8 +172,18 @@ def log_error(home: str, event: str, error: "BaseException | str") -> None:
         pass
 
 
+def interpreter_rule():
+    """`trajectory_miner.interpreter`, loaded from the plugin's folder: the rule `doctor` reports."""
+    root = plugin_root()
+    if root not in sys.path:
+        sys.path.append(root)  # appended, so nothing in the plugin's folder shadows the standard library
+    from trajectory_miner import interpreter
+
+    return interpreter
+
+
 def _executable(path: str) -> bool:
-    return os.path.isfile(path) and os.access(path, os.X_OK)
+    return interpreter_rule().executable(path)
 
 
 PLUGIN_NAME = "trajectory-miner"
@@ -208,18 +218,10 @@ def plugin_data() -> "str | None":
 def find_python(home: str, log_event: "str | None" = None) -> "str | None":
     """The interpreter of the installed environment, or None (see the module docstring)."""
     explicit = os.environ.get("TRAJECTORY_MINER_PYTHON")
-    if explicit:
-        if _executable(explicit):
-            return explicit
-        if log_event:
-            log_error(home, log_event, f"TRAJECTORY_MINER_PYTHON={explicit} is not an executable")
-    data = plugin_data()
-    if data:
-        candidate = os.path.join(data, "venv", "bin", "python")
-        if _executable(candidate) and os.path.exists(os.path.join(data, "env.marker")):
-            return candidate
-    candidate = os.path.join(home, "venv", "bin", "python")
-    return candidate if _executable(candidate) else None
+    python, passed = interpreter_rule().find_interpreter(home, explicit, plugin_data())
+    if log_event and explicit and python != explicit:
+        log_error(home, log_event, passed[0])
+    return python
 
 
 def claim_ingest(home: str) -> bool:

@@ -446,9 +446,10 @@ def build_server(
 ) -> MCPServer:
     """The server over the data home in `paths` (default: the one the environment names).
 
-    The store is read in child processes, so the server never carries DuckDB's memory. `warm`
-    builds the index in the background at once, so the first question is answered from memory
-    like every other.
+    The store is read in child processes, so the server never carries DuckDB's memory. The
+    index starts from the one saved beside the store, and is saved again after each read of it.
+    `warm` loads the index in the background at once, so the first question is answered from
+    memory like every other.
     """
     paths = paths or resolve()
     live = patient_index(
@@ -457,6 +458,8 @@ def build_server(
         wait_seconds=wait_seconds,
         first_wait_seconds=first_wait_seconds,
         on_refresh=_hint_writer(paths),
+        saved=True,
+        background=True,
     )
     if warm:
         threading.Thread(target=live.warm, name="miner-warm", daemon=True).start()

@@ -1,6 +1,7 @@
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from trajectory_miner.batch_writer import BatchWriter, FileRow
+from trajectory_miner.batch_writer import BatchWriter, FileRow, Rows, merge_rows, table_rows
 from trajectory_miner.store import open_store
 from trajectory_miner.transcript import ParsedBatch, SessionFacts
 
@@ -11,9 +12,69 @@ def test_text_that_is_not_valid_unicode_is_stored_escaped_with_the_rest_of_its_b
     batch.sessions["t"] = SessionFacts(session_id="t", title="fine", project="p")
     with open_store(tmp_path / "m.duckdb") as store:
         writer = BatchWriter(store)
-        writer.add("/t/s.jsonl", FileRow(offset=10, size=10), batch, 10)
+        writer.add("/t/s.jsonl", FileRow(offset=10, size=10), table_rows(batch), 10)
         writer.flush()
         rows = store.query("SELECT session_id, title FROM sessions ORDER BY session_id")
         offsets = store.query("SELECT path, offset_bytes FROM files")
     assert rows == [("s", "bad \\udcff byte"), ("t", "fine")]
     assert offsets == [("/t/s.jsonl", 10)]
+
+
+def _facts_rows(facts: SessionFacts) -> Rows:
+    batch = ParsedBatch()
+    batch.sessions[facts.session_id] = facts
+    return table_rows(batch)
+
+
+def test_two_reads_of_a_session_pool_as_the_store_combines_them_and_times_are_stored_in_utc(tmp_path: Path) -> None:
+    east = timezone(timedelta(hours=2))
+    first = SessionFacts(
+        session_id="s",
+        cwd="/a",
+        project="/a",
+        title="old",
+        version="1",
+        started_at=datetime(2025, 1, 1, 12, tzinfo=east),
+        ended_at=datetime(2025, 1, 1, 11, tzinfo=UTC),
+    )
+    second = SessionFacts(
+        session_id="s",
+        cwd="/b",
+        project="/b",
+        title="new",
+        git_branch="main",
+        agent_id="x",
+        started_at=datetime(2025, 1, 1, 9, tzinfo=UTC),
+        ended_at=datetime(2025, 1, 1, 12, tzinfo=UTC),
+    )
+    pooled = _facts_rows(first)
+    merge_rows(pooled, _facts_rows(second))
+    query = "SELECT cwd, title, version, git_branch, agent_id, started_at, ended_at FROM sessions"
+    with open_store(tmp_path / "pooled.duckdb") as store:
+        writer = BatchWriter(store)
+        writer.add("/t/s.jsonl", FileRow(offset=1, size=1), pooled, 1)
+        writer.flush()
+        at_once = store.query(query)
+    with open_store(tmp_path / "apart.duckdb") as store:
+        for facts in (first, second):
+            writer = BatchWriter(store)
+            writer.add("/t/s.jsonl", FileRow(offset=1, size=1), _facts_rows(facts), 1)
+            writer.flush()
+        one_by_one = store.query(query)
+    assert at_once == one_by_one
+    cwd, title, version, branch, agent, started, ended = at_once[0]
+    assert (cwd, title, version, branch, agent) == ("/a", "new", "1", "main", "x")
+    assert started == datetime(2025, 1, 1, 9) and ended == datetime(2025, 1, 1, 12)
+
+
+def test_a_forgotten_session_and_its_sidechains_are_not_written(tmp_path: Path) -> None:
+    batch = ParsedBatch()
+    for sid in ("gone", "gone/agent-1", "kept"):
+        batch.sessions[sid] = SessionFacts(session_id=sid, project="p")
+    with open_store(tmp_path / "m.duckdb") as store:
+        store.con.execute("INSERT INTO forgotten_sessions VALUES ('gone', now()::TIMESTAMP)")
+        writer = BatchWriter(store)
+        writer.add("/t/s.jsonl", FileRow(offset=1, size=1), table_rows(batch), 1)
+        writer.flush()
+        stored = store.query("SELECT session_id FROM sessions")
+    assert stored == [("kept",)]

@@ -32,7 +32,8 @@ from trajectory_miner.forgotten import (
     scrub_state,
 )
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.mined import (
+from trajectory_miner.mining import mine
+from trajectory_miner.mining.items import (
     Incident,
     Pattern,
     Replay,
@@ -44,10 +45,9 @@ from trajectory_miner.mined import (
     load_skills,
     save_items,
 )
-from trajectory_miner.mining import mine
 from trajectory_miner.paths import resolve
-from trajectory_miner.scorecard import DIMENSIONS, DimensionScore, Scorecard, save_scorecards
 from trajectory_miner.scoring import rescore_sessions
+from trajectory_miner.scoring.card import DIMENSIONS, DimensionScore, Scorecard, save_scorecards
 from trajectory_miner.store import Store, StoreError, open_store
 from trajectory_miner.transcript import ParsedBatch, TranscriptParser
 
@@ -235,6 +235,21 @@ def test_forgetting_then_mining_again_finds_nothing_of_the_forgotten_session(sto
         for row in store.query(f"SELECT data FROM {table}")
     ]
     assert not [data for data in stored if FIXED_A in data]
+
+
+def test_forgetting_drops_the_saved_retrieval_index_that_held_the_session(store: Store) -> None:
+    from trajectory_miner.retrieval.saved import current_index, saved_path
+
+    ingest(store, *MINING)
+    current_index(store)
+    saved = saved_path(store.path)
+    assert FIXED_A.encode() in saved.read_bytes()
+
+    forget_sessions(store, [FIXED_A])
+
+    assert not saved.exists()
+    assert FIXED_A not in current_index(store).sessions
+    assert FIXED_A.encode() not in saved.read_bytes()
 
 
 def test_an_unchanged_forgotten_transcript_is_not_read_back(store: Store) -> None:

@@ -23,7 +23,7 @@ from retrieval.builders import (
 
 from trajectory_miner.cli import main
 from trajectory_miner.hints import HINTS_VERSION, Hint, build_hints, hints_from_store, render, write_hints
-from trajectory_miner.mined import Skill
+from trajectory_miner.mining.items import Skill
 from trajectory_miner.retrieval import MemoryIndex
 from trajectory_miner.store import open_store
 

@@ -8,12 +8,14 @@ import random
 import string
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from secrets_corpus import LOCATIONS, SECRET_KINDS, Secret, leaks_in, make_secret, scan_files, write_corpus
 
+from trajectory_miner import secret_tokens
 from trajectory_miner.redaction import Redactor, find_secrets, placeholder, redact
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
@@ -294,6 +296,45 @@ def test_a_secret_inserted_anywhere_in_safe_text_is_removed(text: str, secret: S
     at = data.draw(st.integers(0, len(text)))
     out = redact(f"{text[:at]} {secret.snippet} {text[at:]}")
     assert secret.value not in out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(fragments, max_size=8).map("".join), min_size=1, max_size=6),
+    st.lists(st.integers(0, 5), max_size=24),
+)
+def test_a_redactor_answers_each_text_as_a_fresh_one_does(texts: list[str], order: list[int]) -> None:
+    # What a redactor keeps of the texts and runs it has seen never changes an answer, whatever
+    # came before: the same runs recur in other texts, at other offsets, after escaped newlines.
+    sequence = [texts[i % len(texts)] for i in order] + [f"x\\n{t}" for t in texts] + texts
+    redactor = Redactor()
+    assert [redactor(t) for t in sequence] == [Redactor()(t) for t in sequence]
+
+
+_RUN_ALPHABETS = (
+    string.ascii_letters + string.digits + "+/",
+    string.ascii_lowercase + string.digits,
+    string.ascii_lowercase + "-",
+    string.ascii_uppercase + string.digits + "_",
+    "0123456789abcdef-",
+    string.ascii_letters + "-_/",
+)
+
+
+@st.composite
+def long_runs(draw: st.DrawFn) -> str:
+    """Runs of token characters up to several kilobytes, in stretches of different alphabets."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    stretches = draw(st.lists(st.tuples(st.sampled_from(_RUN_ALPHABETS), st.integers(1, 1500)), min_size=1, max_size=6))
+    return "".join("".join(rng.choices(alphabet, k=n)) for alphabet, n in stretches)
+
+
+@settings(max_examples=400, deadline=None)
+@given(long_runs())
+def test_a_long_run_is_judged_from_its_head_as_from_the_whole(run: str) -> None:
+    with mock.patch.object(secret_tokens, "_HEAD", len(run)):
+        whole = secret_tokens.scan_runs(f" {run} ")
+    assert secret_tokens.scan_runs(f" {run} ") == whole
 
 
 # --- the planted-secrets corpus -----------------------------------------------------------

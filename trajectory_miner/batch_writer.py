@@ -2,17 +2,22 @@
 
 A transcript's row in `files` (its offset, head hash and parser state) is written in the same
 transaction as the records read up to that offset, which is what makes ingest crash-safe.
+Parsed records travel as `Rows`: plain tuples in each table's column order, keyed as the table
+is, so that worker processes send values rather than objects and pooling is a dict update.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from pydantic import BaseModel, Field
 
-from trajectory_miner.forgotten import drop_forgotten, forgotten_ids, scrub_state
+from trajectory_miner.forgotten import forgotten_ids, is_forgotten, scrub_state
 from trajectory_miner.store import Store, insert_rows
 from trajectory_miner.transcript import ParsedBatch, SessionFacts
 
@@ -38,12 +43,23 @@ class FileRow(BaseModel):
     unknown: Counter[str] = Field(default_factory=Counter)
 
 
-def load_file_rows(store: Store) -> dict[str, FileRow]:
-    """What is known of every transcript read before, in one query."""
-    rows = store.query(
+def load_file_rows(store: Store, keys: list[str] | None = None) -> dict[str, FileRow]:
+    """What is known of the transcripts named by `keys` (`file_key`s), in one query.
+
+    Only their rows are read, parser state included, so the cost follows what is ingested
+    rather than the size of the store; a key never read before has no entry. With `keys`
+    None, every transcript's row is read.
+    """
+    sql = (
         "SELECT path, offset_bytes, size_bytes, head_hash, head_len, state, lines, skipped_lines, "
         "unknown_entry_types FROM files"
     )
+    if keys is None:
+        rows = store.query(sql)
+    elif keys:
+        rows = store.query(sql + " WHERE path IN (SELECT unnest(?::VARCHAR[]))", [sorted(set(keys))])
+    else:
+        rows = []
     return {
         r[0]: FileRow(
             offset=r[1],
@@ -59,6 +75,33 @@ def load_file_rows(store: Store) -> dict[str, FileRow]:
     }
 
 
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Parsed records as rows of the store's tables, each keyed as its table is.
+
+    A session's row leaves out `updated_at`, which is the time it is written.
+    """
+
+    sessions: dict[str, Row] = field(default_factory=dict)
+    turns: dict[tuple[str, str], Row] = field(default_factory=dict)
+    steps: dict[tuple[str, str], Row] = field(default_factory=dict)
+    events: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    responses: dict[tuple[str, str], Row] = field(default_factory=dict)
+
+    def keep_sessions(self, keep: Callable[[str], bool]) -> Rows:
+        """These rows without those of the sessions `keep` rejects."""
+        return Rows(
+            sessions={k: v for k, v in self.sessions.items() if keep(k)},
+            turns={k: v for k, v in self.turns.items() if keep(k[0])},
+            steps={k: v for k, v in self.steps.items() if keep(k[0])},
+            events={k: v for k, v in self.events.items() if keep(k[0])},
+            responses={k: v for k, v in self.responses.items() if keep(k[0])},
+        )
+
+
 class BatchWriter:
     """Collects the records of many files and writes them in few transactions.
 
@@ -68,18 +111,20 @@ class BatchWriter:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.pending = ParsedBatch()
+        self.pending = Rows()
         self.files: dict[str, FileRow] = {}
         self.pending_bytes = 0
         self.forgotten = forgotten_ids(store)
 
-    def add(self, key: str, row: FileRow, batch: ParsedBatch, size: int) -> None:
+    def add(self, key: str, row: FileRow, rows: Rows, size: int) -> None:
         if self.forgotten:
             # A session the user forgot never comes back, whatever is read again.
-            drop_forgotten(batch, self.forgotten)
-            row.state = scrub_state(row.state, self.forgotten)
-        merge_batch(self.pending, batch)
-        self.files[key] = row.model_copy(deep=True)
+            forgotten = self.forgotten
+            rows = rows.keep_sessions(lambda sid: not is_forgotten(sid, forgotten))
+            row.state = scrub_state(row.state, forgotten)
+        merge_rows(self.pending, rows)
+        # The reader goes on moving its row; what is written is the row as it is now.
+        self.files[key] = row.model_copy(update={"unknown": Counter(row.unknown)})
         self.pending_bytes += size
         if self.pending_bytes >= _FLUSH_BYTES or len(self.pending.steps) >= _FLUSH_RECORDS:
             self.flush()
@@ -88,49 +133,134 @@ class BatchWriter:
         if not self.files:
             return
         _write(self.store, self.files, self.pending)
-        self.pending = ParsedBatch()
+        self.pending = Rows()
         self.files = {}
         self.pending_bytes = 0
 
 
-def merge_batch(into: ParsedBatch, batch: ParsedBatch) -> None:
-    """Add one batch's records to another's (later reads of a record win)."""
-    for sid, facts in batch.sessions.items():
-        known = into.sessions.get(sid)
-        into.sessions[sid] = merge_facts(known, facts) if known else facts
-    into.turns.update(batch.turns)
-    into.steps.update(batch.steps)
-    into.events.update(batch.events)
-    into.responses.update(batch.responses)
-
-
-def merge_facts(old: SessionFacts, new: SessionFacts) -> SessionFacts:
-    """Two reads' facts of one session as one (the same rule the store applies on conflict)."""
-    starts = [t for t in (old.started_at, new.started_at) if t is not None]
-    ends = [t for t in (old.ended_at, new.ended_at) if t is not None]
-    return old.model_copy(
-        update={
-            "project": old.project or new.project,
-            "cwd": old.cwd or new.cwd,
-            "title": new.title or old.title,
-            "started_at": min(starts) if starts else None,
-            "ended_at": max(ends) if ends else None,
-            "version": new.version or old.version,
-            "git_branch": new.git_branch or old.git_branch,
-            "agent_id": old.agent_id or new.agent_id,
-        }
+def table_rows(batch: ParsedBatch) -> Rows:
+    """A parsed batch's records as the rows the store keeps (times in UTC without a zone)."""
+    return Rows(
+        sessions={sid: _session_row(f) for sid, f in batch.sessions.items()},
+        turns={
+            key: (
+                t.session_id,
+                t.uuid,
+                t.turn_index,
+                t.kind,
+                t.prompt,
+                t.command_name,
+                _utc(t.started_at),
+                _utc(t.ended_at),
+                t.interrupted,
+                t.final_text,
+            )
+            for key, t in batch.turns.items()
+        },
+        steps={
+            key: (
+                s.session_id,
+                s.tool_use_id,
+                s.step_index,
+                s.turn_index,
+                s.tool_name,
+                orjson.dumps(s.input).decode(),
+                s.summary,
+                s.thought,
+                _utc(s.started_at),
+                _utc(s.ended_at),
+                s.has_result,
+                s.result_text,
+                s.result_size,
+                s.is_error,
+                s.error_signature,
+                s.exit_code,
+                s.duration_ms,
+                s.files,
+                s.skill_name,
+                s.subagent_type,
+                s.subagent_id,
+            )
+            for key, s in batch.steps.items()
+        },
+        events={
+            key: (e.session_id, e.uuid, e.kind, _utc(e.at), e.turn_index, e.step_index, e.detail)
+            for key, e in batch.events.items()
+        },
+        responses={
+            key: (
+                r.session_id,
+                r.message_id,
+                r.model,
+                _utc(r.at),
+                r.usage.input,
+                r.usage.output,
+                r.usage.cache_read,
+                r.usage.cache_creation,
+            )
+            for key, r in batch.responses.items()
+        },
     )
 
 
-def _write(store: Store, files: dict[str, FileRow], batch: ParsedBatch) -> None:
+def _session_row(f: SessionFacts) -> Row:
+    return (
+        f.session_id,
+        f.project,
+        f.cwd,
+        f.transcript_path,
+        f.parent_session_id,
+        f.agent_id,
+        f.is_sidechain,
+        f.title,
+        _utc(f.started_at),
+        _utc(f.ended_at),
+        f.version,
+        f.git_branch,
+    )
+
+
+def merge_rows(into: Rows, rows: Rows) -> None:
+    """Add rows to others (a later read of a record wins; a session's facts are combined)."""
+    sessions = into.sessions
+    for sid, facts in rows.sessions.items():
+        known = sessions.get(sid)
+        sessions[sid] = merge_session_rows(known, facts) if known else facts
+    into.turns.update(rows.turns)
+    into.steps.update(rows.steps)
+    into.events.update(rows.events)
+    into.responses.update(rows.responses)
+
+
+def merge_session_rows(old: Row, new: Row) -> Row:
+    """Two reads' rows of one session as one (the same rule the store applies on conflict)."""
+    starts = [t for t in (old[8], new[8]) if t is not None]
+    ends = [t for t in (old[9], new[9]) if t is not None]
+    return (
+        old[0],
+        old[1] or new[1],  # project
+        old[2] or new[2],  # cwd
+        old[3],
+        old[4],
+        old[5] or new[5],  # agent_id
+        old[6],
+        new[7] or old[7],  # title
+        min(starts) if starts else None,
+        max(ends) if ends else None,
+        new[10] or old[10],  # version
+        new[11] or old[11],  # git_branch
+    )
+
+
+def _write(store: Store, files: dict[str, FileRow], rows: Rows) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     store.con.execute("BEGIN TRANSACTION")
     try:
-        _write_sessions(store, batch, now)
-        _write_turns(store, batch)
-        _write_steps(store, batch)
-        _write_events(store, batch)
-        _write_responses(store, batch)
+        _write_sessions(store, [(*r, now) for r in rows.sessions.values()])
+        insert_rows(store, "turns", list(rows.turns.values()), keys=list(rows.turns))
+        insert_rows(store, "steps", list(rows.steps.values()), keys=list(rows.steps))
+        insert_rows(store, "events", list(rows.events.values()), keys=list(rows.events))
+        insert_rows(store, "responses", list(rows.responses.values()), keys=list(rows.responses))
         insert_rows(
             store,
             "files",
@@ -156,25 +286,7 @@ def _write(store: Store, files: dict[str, FileRow], batch: ParsedBatch) -> None:
         raise
 
 
-def _write_sessions(store: Store, batch: ParsedBatch, now: datetime) -> None:
-    rows = [
-        (
-            f.session_id,
-            f.project,
-            f.cwd,
-            f.transcript_path,
-            f.parent_session_id,
-            f.agent_id,
-            f.is_sidechain,
-            f.title,
-            _utc(f.started_at),
-            _utc(f.ended_at),
-            f.version,
-            f.git_branch,
-            now,
-        )
-        for f in batch.sessions.values()
-    ]
+def _write_sessions(store: Store, rows: list[Row]) -> None:
     insert_rows(
         store,
         "sessions",
@@ -193,76 +305,3 @@ def _write_sessions(store: Store, batch: ParsedBatch, now: datetime) -> None:
             updated_at = excluded.updated_at
         """,
     )
-
-
-def _write_turns(store: Store, batch: ParsedBatch) -> None:
-    rows = [
-        (
-            t.session_id,
-            t.uuid,
-            t.turn_index,
-            t.kind,
-            t.prompt,
-            t.command_name,
-            _utc(t.started_at),
-            _utc(t.ended_at),
-            t.interrupted,
-            t.final_text,
-        )
-        for t in batch.turns.values()
-    ]
-    insert_rows(store, "turns", rows)
-
-
-def _write_steps(store: Store, batch: ParsedBatch) -> None:
-    rows = [
-        (
-            s.session_id,
-            s.tool_use_id,
-            s.step_index,
-            s.turn_index,
-            s.tool_name,
-            orjson.dumps(s.input).decode(),
-            s.summary,
-            s.thought,
-            _utc(s.started_at),
-            _utc(s.ended_at),
-            s.has_result,
-            s.result_text,
-            s.result_size,
-            s.is_error,
-            s.error_signature,
-            s.exit_code,
-            s.duration_ms,
-            s.files,
-            s.skill_name,
-            s.subagent_type,
-            s.subagent_id,
-        )
-        for s in batch.steps.values()
-    ]
-    insert_rows(store, "steps", rows)
-
-
-def _write_events(store: Store, batch: ParsedBatch) -> None:
-    rows = [
-        (e.session_id, e.uuid, e.kind, _utc(e.at), e.turn_index, e.step_index, e.detail) for e in batch.events.values()
-    ]
-    insert_rows(store, "events", rows)
-
-
-def _write_responses(store: Store, batch: ParsedBatch) -> None:
-    rows = [
-        (
-            r.session_id,
-            r.message_id,
-            r.model,
-            _utc(r.at),
-            r.usage.input,
-            r.usage.output,
-            r.usage.cache_read,
-            r.usage.cache_creation,
-        )
-        for r in batch.responses.values()
-    ]
-    insert_rows(store, "responses", rows)

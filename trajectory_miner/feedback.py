@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, get_args
 
 from pydantic import BaseModel
 
 from trajectory_miner.store import Store
+from trajectory_miner.utc import aware, stored
 
 Verdict = Literal["good", "bad"]
 TargetKind = Literal["session", "skill", "replay", "pattern"]
@@ -54,7 +55,7 @@ def record_feedback(
         raise ValueError(f"target kind must be one of {', '.join(TARGET_KINDS)}, not {target_kind!r}")
     if not target_id:
         raise ValueError("feedback needs a target id")
-    at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    at = stored(now)
     item = Feedback.model_validate(
         {
             "feedback_id": f"F-{uuid.uuid4().hex[:12]}",
@@ -62,7 +63,7 @@ def record_feedback(
             "target_kind": target_kind,
             "verdict": verdict,
             "note": note.strip()[:NOTE_CAP],
-            "created_at": at.replace(tzinfo=UTC),
+            "created_at": aware(at),
         }
     )
     store.con.execute(
@@ -74,8 +75,8 @@ def record_feedback(
 
 def _row(row: tuple[object, ...]) -> Feedback:
     at = row[5]
-    if isinstance(at, datetime) and at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
+    if isinstance(at, datetime):
+        at = aware(at)
     return Feedback.model_validate(
         {
             "feedback_id": row[0],

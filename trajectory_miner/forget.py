@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from trajectory_miner.forgotten import remember_forgotten, scrub_state
-from trajectory_miner.mined import (
+from trajectory_miner.mining.items import (
     Pattern,
     Skill,
     StepRef,
@@ -41,6 +41,7 @@ from trajectory_miner.mining.stats import fisher_greater, lift
 from trajectory_miner.sessions import ambiguity, resolve_session_id, session_ids
 from trajectory_miner.skills.usage import recount
 from trajectory_miner.store import Store, StoreBusy, StoreError, connect_with_retry
+from trajectory_miner.utc import stored
 from trajectory_miner.writer_lock import writer_lock
 
 # Tables whose rows belong to one session, by the column that names it.
@@ -116,7 +117,7 @@ def select_sessions(
 
 
 def _before(store: Store, moment: datetime) -> list[str]:
-    naive = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    naive = stored(moment)
     rows = store.query(
         "SELECT session_id FROM sessions WHERE NOT is_sidechain AND coalesce(ended_at, started_at) < ? "
         "ORDER BY started_at NULLS FIRST, session_id",
@@ -149,9 +150,13 @@ def forget_sessions(store: Store, ids: Iterable[str], now: datetime | None = Non
     if not wanted:
         return report
     groups = {sid: score.group for sid, score in load_scores(store, wanted).items()}
-    at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    at = stored(now)
     # The file first: should the transaction fail, a session ingest skips costs less than one back.
     remember_forgotten(store.path, wanted)
+    # The saved retrieval index holds their text too; a reader builds it again from the store.
+    from trajectory_miner.retrieval.saved import saved_path
+
+    saved_path(store.path).unlink(missing_ok=True)
     store.con.execute("BEGIN TRANSACTION")
     try:
         store.con.execute("CREATE OR REPLACE TEMP TABLE _forget AS SELECT unnest($1::VARCHAR[]) AS id", [wanted])

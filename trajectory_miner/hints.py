@@ -35,12 +35,13 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from trajectory_miner.analysis.signatures import is_generic, signature_family
-from trajectory_miner.mined import Skill
+from trajectory_miner.mining.items import Skill
 from trajectory_miner.retrieval.episodes import Episode, fix_step
 from trajectory_miner.retrieval.index import MemoryIndex
 from trajectory_miner.retrieval.rank import fix_key
-from trajectory_miner.retrieval.text import one_line
+from trajectory_miner.retrieval.saved import current_index
 from trajectory_miner.store import Store
+from trajectory_miner.textcap import one_line
 
 HINTS_VERSION = 2
 MAX_HINTS = 1000
@@ -142,14 +143,20 @@ def build_hints(index: MemoryIndex, limit: int = MAX_HINTS) -> dict[str, Hint]:
     """The fixes per specific signature, for the signatures with the most sessions past them."""
     episodes: dict[str, list[Episode]] = {}
     skills: dict[str, list[Skill]] = {}
-    for item in index.items.values():
-        if isinstance(item, Episode):
-            if item.signature and not is_generic(item.signature):
-                episodes.setdefault(signature_family(item.signature), []).append(item)
-        elif isinstance(item, Skill):
-            for signature in dict.fromkeys(item.signatures):
-                if signature and not is_generic(signature):
-                    skills.setdefault(signature_family(signature), []).append(item)
+    generic: dict[str, bool] = {}
+    # Only episodes some session got past can give a hint: the index keeps their documents.
+    for doc in sorted(index.verified):
+        item = index.items.get(doc)
+        if not isinstance(item, Episode) or not item.signature:
+            continue
+        if item.signature not in generic:
+            generic[item.signature] = is_generic(item.signature)
+        if not generic[item.signature]:
+            episodes.setdefault(signature_family(item.signature), []).append(item)
+    for skill in index.skills.values():
+        for signature in dict.fromkeys(skill.signatures):
+            if signature and not is_generic(signature):
+                skills.setdefault(signature_family(signature), []).append(skill)
     chosen: list[tuple[int, str, Hint]] = []
     for specific in episodes.keys() | skills.keys():
         found = _skill_hints(skills.get(specific, []), index) + _session_hints(episodes.get(specific, []), index)
@@ -163,10 +170,10 @@ def build_hints(index: MemoryIndex, limit: int = MAX_HINTS) -> dict[str, Hint]:
 def hints_from_store(store: Store, limit: int = MAX_HINTS) -> dict[str, Hint]:
     """Read the store and choose the hints.
 
-    Sessions come as their kept documents where the store holds them (`retrieval.kept`), and
-    without their tokens, which choosing hints never reads.
+    The index comes from the one saved beside the store, brought up to date with what changed
+    since, and is saved again for the MCP server to start from (`retrieval.saved`).
     """
-    return build_hints(MemoryIndex.build(store, with_terms=False), limit)
+    return build_hints(current_index(store), limit)
 
 
 def render(hints: dict[str, Hint]) -> str:

@@ -18,17 +18,14 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import BinaryIO
 
 import orjson
 from pydantic import BaseModel, Field
 
-from trajectory_miner.batch_writer import BatchWriter, FileRow, load_file_rows, merge_batch
+from trajectory_miner.batch_writer import BatchWriter, FileRow, Rows, load_file_rows, merge_rows, table_rows
 from trajectory_miner.config import Config, is_excluded
 from trajectory_miner.forgotten import is_forgotten
 from trajectory_miner.quarantine import Quarantined, held_files, log_path, now
@@ -48,11 +45,17 @@ MAX_LINE_BYTES = 128 * 1024 * 1024
 """Longer lines are not read (parsing one takes several times its size in memory): they are
 quarantined."""
 _SKIP_PIECE = 1024 * 1024
+# Lines run to kilobytes: a larger buffer than the default 8 KB halves the reads.
+_READ_BUFFER = 256 * 1024
+# An ingest that read this much rewrote enough of the store to give free blocks back after it.
+_BIG_INGEST_BYTES = 64 * 1024 * 1024
 _HEAD_BYTES = 4096
 LAST_INGEST_KEY = "ingest:last_run"
 """The `miner_state` key of the last run's time, folders and file count (JSON)."""
 
 Progress = Callable[[int, int, str], None]
+Batch = tuple[str, FileRow, Rows, int]
+"""A file's key, its row after a run of lines, the rows read from those lines, and their size."""
 
 
 class IngestReport(BaseModel):
@@ -163,12 +166,12 @@ def _default_project(path: Path) -> str:
 
 def read_file(
     known: FileRow | None, path: Path, config: Config, redact: Redact, report: IngestReport
-) -> Iterator[tuple[str, FileRow, ParsedBatch, int]]:
-    """What is new in one transcript: batches of records, each with the file's row after it."""
+) -> Iterator[Batch]:
+    """What is new in one transcript: batches of rows, each with the file's row after it."""
     key = file_key(path)
     size = path.stat().st_size
     row = known or FileRow()
-    with path.open("rb") as handle:
+    with path.open("rb", buffering=_READ_BUFFER) as handle:
         if row.head_len:
             same_head = row.head_len <= size and _head_hash(handle, row.head_len) == row.head_hash
             if not same_head or size < row.offset:
@@ -198,7 +201,7 @@ def read_file(
             read = sum(sizes)
             report.bytes += read
             _count(batch, report)
-            yield key, row, batch, read
+            yield key, row, table_rows(batch), read
 
 
 def _note_quarantined(
@@ -221,9 +224,6 @@ def _note_quarantined(
         Quarantined(file=key, offset=starts[index], reason=reason, at=now())
         for index, reason in sorted([*unread, *batch.quarantined])
     )
-
-
-Batch = tuple[str, FileRow, ParsedBatch, int]
 
 
 def _guarded(batches: Iterator[Batch], path: Path, report: IngestReport) -> Iterator[Batch]:
@@ -254,20 +254,21 @@ def _whole_file(path: Path, reached: int, exc: Exception) -> Quarantined:
     return Quarantined(file=file_key(path), offset=max(reached, 0), reason=reason, at=now(), whole_file=True, size=size)
 
 
-def _read_whole_file(
-    job: tuple[FileRow | None, Path, Config],
-) -> tuple[list[tuple[str, FileRow, ParsedBatch, int]], IngestReport]:
-    """Worker: one small file read to its end, its batches merged (runs in another process)."""
+def _read_whole_file(job: tuple[FileRow | None, Path, Config]) -> tuple[list[Batch], IngestReport]:
+    """Worker: one small file read to its end, its batches merged (runs in another process).
+
+    What goes back is rows of plain values, which pickle several times faster than records.
+    """
     known, path, config = job
     report = IngestReport()
-    merged: tuple[str, FileRow, ParsedBatch, int] | None = None
-    for key, row, batch, read in _guarded(
+    merged: Batch | None = None
+    for key, row, rows, read in _guarded(
         read_file(known, path, config, _worker_redactor(config), report), path, report
     ):
         if merged is None:
-            merged = (key, row, batch, read)
+            merged = (key, row, rows, read)
         else:
-            merge_batch(merged[2], batch)
+            merge_rows(merged[2], rows)
             merged = (key, row, merged[2], merged[3] + read)
     return ([merged] if merged else []), report
 
@@ -336,7 +337,9 @@ def _ingest(
         files.extend(find_transcripts(path) if path.exists() else [])
     report = IngestReport(roots=[_path_text(str(p)) for p in paths], files=len(files))
     files = _not_held(files, log_path(store.path), report)
-    known = load_file_rows(store)
+    # Files named one by one (the hooks' ingester) read only their own rows; a folder reads
+    # every row, which costs less than resolving each path found in it once more.
+    known = load_file_rows(store, None if any(p.is_dir() for p in paths) else [file_key(f) for f in files])
     writer = BatchWriter(store)
     pool_size = _pool_size(files, known, workers) if redact is None else 1
     redactor = redact or _worker_redactor(config)
@@ -350,13 +353,18 @@ def _ingest(
 
     small = [f for f in files if _is_small(f)] if pool_size > 1 else []
     if small:
+        # Loaded here: the hooks' ingester reads a file or two in this process and needs none of it.
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+        from multiprocessing import get_context
+
         read_in_pool: set[Path] = set()
         try:
             with ProcessPoolExecutor(pool_size, mp_context=get_context("spawn")) as pool:
                 jobs = [(known.get(file_key(f)), f, config) for f in small]
                 for file, (results, partial) in zip(small, pool.map(_read_whole_file, jobs, chunksize=8), strict=True):
-                    for key, row, batch, read in results:
-                        writer.add(key, row, batch, read)
+                    for key, row, rows, read in results:
+                        writer.add(key, row, rows, read)
                     _absorb(report, partial)
                     read_in_pool.add(file)
                     tick(file)
@@ -364,10 +372,10 @@ def _ingest(
             pass  # a worker died (killed, out of memory): what it had left is read here, file by file
         files = [f for f in files if f not in read_in_pool]
     for file in files:
-        for key, row, batch, read in _guarded(
+        for key, row, rows, read in _guarded(
             read_file(known.get(file_key(file)), file, config, redactor, report), file, report
         ):
-            writer.add(key, row, batch, read)
+            writer.add(key, row, rows, read)
         tick(file)
     writer.flush()
     record_quarantine(log_path(store.path), report.quarantined)
@@ -375,6 +383,7 @@ def _ingest(
         report.session_ids = {sid for sid in report.session_ids if not is_forgotten(sid, writer.forgotten)}
     report.sessions = len(report.session_ids)
     _note_run(store, report)
+    store.reclaim = store.reclaim or report.bytes >= _BIG_INGEST_BYTES
     return report
 
 

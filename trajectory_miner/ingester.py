@@ -16,6 +16,13 @@ committed, so a crash or a busy store leaves it for the next run, which reads it
 (ingesting is idempotent). A transcript that makes ingest fail for another reason than the
 store's or the disk's state is quarantined (see `trajectory_miner.quarantine`), so the same
 spool file cannot stop every later run.
+
+A stopped session should be readable at once, and no reader can open the store while a
+writer holds it. So the hooks' ingester (`readers_first`) commits each ingest and closes the
+store (leaving its log for later), lets readers in for a moment, and only then opens it again
+to score what changed and fold the log into the file. Until the session is stored the process
+imports only what storing needs: the scorer and the miner load inside `score_changed`. A test
+holds the list of modules the ingest goes without.
 """
 
 from __future__ import annotations
@@ -45,6 +52,9 @@ QUIET_SECONDS = 30.0
 SETTLE_SECONDS = 0.5
 """The pause before another round while hooks keep firing: a burst becomes one transaction,
 and readers get the store in between."""
+READERS_FIRST_SECONDS = 0.25
+"""How long the hooks' ingester leaves the store to readers between storing and scoring:
+longer than a waiting reader's pause between tries (see `store.connect_with_retry`)."""
 
 
 class DrainResult(BaseModel):
@@ -68,6 +78,7 @@ class _Limits:
     store_wait: float
     max_rounds: int
     settle_seconds: float
+    readers_first: float | None
 
 
 @contextmanager
@@ -124,13 +135,16 @@ def drain_spool(
     settle_seconds: float = SETTLE_SECONDS,
     ingest: IngestFn = ingest_paths,
     after_ingest: AfterIngest | None = None,
+    readers_first: float | None = None,
 ) -> DrainResult:
     """Store every transcript the spool points at, then forget the spool lines.
 
     Returns at once with `locked_out` when another ingester holds the lock for `lock_wait`
     seconds; with `busy` when the store stayed locked for `store_wait` seconds. Exceptions
     from ingesting propagate, and the spool lines stay for the next run. `after_ingest`, when
-    given, runs on the still-open store after each ingest (e.g. to score what changed).
+    given, runs after each ingest (e.g. `score_changed`): on the same open store, or, with
+    `readers_first` seconds given, once the ingest is committed, the store closed and left to
+    readers that long, and only when the ingest touched sessions.
     """
     result = DrainResult()
     if not paths.spool_dir.is_dir():
@@ -147,7 +161,7 @@ def drain_spool(
                 config,
                 result,
                 stored,
-                _Limits(quiet_seconds, store_wait, max_rounds, settle_seconds),
+                _Limits(quiet_seconds, store_wait, max_rounds, settle_seconds, readers_first),
                 ingest,
                 after_ingest,
             )
@@ -232,11 +246,36 @@ def _ingest_once(
     ingest: IngestFn,
     after_ingest: AfterIngest | None,
 ) -> IngestReport:
+    if after_ingest is None or limits.readers_first is None:
+        with open_store(paths.database, wait_seconds=limits.store_wait) as store:
+            report = ingest(store, targets, config)
+            if after_ingest is not None:
+                after_ingest(store, report)
+        return report
     with open_store(paths.database, wait_seconds=limits.store_wait) as store:
         report = ingest(store, targets, config)
-        if after_ingest is not None:
+        if report.session_ids:
+            # Folding the log into the database file on closing takes longer as the store grows
+            # (half a second at 10,000 sessions), and readers would wait for it: the writable
+            # open that scores next folds it instead, while readers replay the small log.
+            store.con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    if report.session_ids:
+        # Opened again at once, the store would keep out the readers waiting for these sessions.
+        time.sleep(limits.readers_first)
+        with open_store(paths.database, wait_seconds=limits.store_wait) as store:
             after_ingest(store, report)
     return report
+
+
+def score_changed(store: Store, report: IngestReport) -> None:
+    """Score the sessions an ingest touched (see `trajectory_miner.upkeep`).
+
+    The `after_ingest` of the hooks' ingester: the scorer and what it imports load here, once
+    the ingest is committed, rather than when the process starts.
+    """
+    from trajectory_miner.upkeep import after_ingest
+
+    after_ingest(store, report)
 
 
 def _quarantine_target(paths: Paths, target: Path, exc: Exception) -> None:

@@ -266,6 +266,147 @@ def m007_retrieval_docs(con: Any) -> None:
     )
 
 
+# Tables whose rows the writer keeps unique by these columns (deleting a key's old row in the
+# transaction that inserts its new one) instead of DuckDB enforcing a primary key: its index
+# took an eighth of the file and most of the time of each insert.
+WRITER_KEYS: dict[str, tuple[str, ...]] = {
+    "turns": ("session_id", "uuid"),
+    "steps": ("session_id", "tool_use_id"),
+    "events": ("session_id", "uuid", "kind"),
+    "responses": ("session_id", "message_id"),
+    "dimension_scores": ("session_id", "dimension"),
+}
+
+
+def _rebuild(con: Any, table: str, columns: str) -> None:
+    """Recreate `table` with `columns` (same names, same order), keeping its rows."""
+    con.execute(f"CREATE TABLE {table}__rebuilt ({columns})")
+    con.execute(f"INSERT INTO {table}__rebuilt SELECT * FROM {table}")
+    con.execute(f"DROP TABLE {table}")
+    con.execute(f"ALTER TABLE {table}__rebuilt RENAME TO {table}")
+
+
+def m008_lean_storage(con: Any) -> None:
+    """The per-step tables without primary keys (`WRITER_KEYS`), long text compressed with zstd.
+
+    DuckDB picks its lightweight encodings (dictionary, FSST, bit packing, RLE) by itself; long
+    free text and JSON (tool results, tool inputs, thoughts, parser state, cached features and
+    retrieval documents) compress several times better with zstd, which it uses only when a
+    column asks for it.
+    """
+    _rebuild(
+        con,
+        "turns",
+        """
+        session_id VARCHAR NOT NULL,
+        uuid VARCHAR NOT NULL,
+        turn_index INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,
+        prompt VARCHAR NOT NULL,
+        command_name VARCHAR,
+        started_at TIMESTAMP,
+        ended_at TIMESTAMP,
+        interrupted BOOLEAN NOT NULL,
+        final_text VARCHAR NOT NULL
+        """,
+    )
+    _rebuild(
+        con,
+        "steps",
+        """
+        session_id VARCHAR NOT NULL,
+        tool_use_id VARCHAR NOT NULL,
+        step_index INTEGER NOT NULL,
+        turn_index INTEGER NOT NULL,
+        tool_name VARCHAR NOT NULL,
+        input VARCHAR NOT NULL USING COMPRESSION zstd,
+        summary VARCHAR NOT NULL,
+        thought VARCHAR NOT NULL USING COMPRESSION zstd,
+        started_at TIMESTAMP,
+        ended_at TIMESTAMP,
+        has_result BOOLEAN NOT NULL,
+        result_text VARCHAR NOT NULL USING COMPRESSION zstd,
+        result_size BIGINT NOT NULL,
+        is_error BOOLEAN NOT NULL,
+        error_signature VARCHAR,
+        exit_code INTEGER,
+        duration_ms BIGINT,
+        files VARCHAR[] NOT NULL,
+        skill_name VARCHAR,
+        subagent_type VARCHAR,
+        subagent_id VARCHAR
+        """,
+    )
+    _rebuild(
+        con,
+        "events",
+        """
+        session_id VARCHAR NOT NULL,
+        uuid VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        occurred_at TIMESTAMP,
+        turn_index INTEGER NOT NULL,
+        step_index INTEGER NOT NULL,
+        detail VARCHAR NOT NULL
+        """,
+    )
+    _rebuild(
+        con,
+        "responses",
+        """
+        session_id VARCHAR NOT NULL,
+        message_id VARCHAR NOT NULL,
+        model VARCHAR NOT NULL,
+        occurred_at TIMESTAMP,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        cache_read_tokens BIGINT NOT NULL,
+        cache_creation_tokens BIGINT NOT NULL
+        """,
+    )
+    _rebuild(con, "dimension_scores", "session_id VARCHAR NOT NULL, dimension VARCHAR NOT NULL, score DOUBLE NOT NULL")
+    _rebuild(
+        con,
+        "files",
+        """
+        path VARCHAR PRIMARY KEY,
+        offset_bytes BIGINT NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        head_hash VARCHAR NOT NULL,
+        head_len INTEGER NOT NULL,
+        state VARCHAR NOT NULL USING COMPRESSION zstd,
+        lines BIGINT NOT NULL,
+        skipped_lines BIGINT NOT NULL,
+        unknown_entry_types VARCHAR NOT NULL,
+        ingested_at TIMESTAMP NOT NULL
+        """,
+    )
+    _rebuild(
+        con,
+        "miner_features",
+        """
+        session_id VARCHAR PRIMARY KEY,
+        fingerprint VARCHAR NOT NULL,
+        data VARCHAR NOT NULL USING COMPRESSION zstd,
+        updated_at TIMESTAMP NOT NULL
+        """,
+    )
+    _rebuild(
+        con,
+        "retrieval_docs",
+        """
+        session_id VARCHAR PRIMARY KEY,
+        version VARCHAR NOT NULL,
+        session_updated TIMESTAMP NOT NULL,
+        title VARCHAR NOT NULL,
+        steps INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        episodes VARCHAR NOT NULL USING COMPRESSION zstd,
+        terms VARCHAR NOT NULL USING COMPRESSION zstd
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("m001_capture", m001_capture),
     ("m002_scores", m002_scores),
@@ -274,7 +415,16 @@ MIGRATIONS: list[Migration] = [
     ("m005_skill_usage", m005_skill_usage),
     ("m006_forgotten_sessions", m006_forgotten_sessions),
     ("m007_retrieval_docs", m007_retrieval_docs),
+    ("m008_lean_storage", m008_lean_storage),
 ]
+
+
+_applied_steps = [0]
+
+
+def schema_changes() -> int:
+    """How many migration steps this process has applied: cached table shapes older than this are stale."""
+    return _applied_steps[0]
 
 
 def _ensure_table(con: Any) -> None:
@@ -325,6 +475,8 @@ def migrate(con: Any, migrations: list[Migration] | None = None, stop_before: st
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        finally:
+            _applied_steps[0] += 1
         ran.append(name)
     return ran
 

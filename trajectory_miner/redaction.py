@@ -11,10 +11,13 @@ user configured. Each finding is replaced by a typed placeholder such as
 header only the secret part is replaced (`DB_PASSWORD=[REDACTED:env_secret]`).
 
 Redaction is idempotent and placeholders never match again. It runs over every stored string,
-so each family of patterns first checks for a literal that its matches must contain, all the
-literals found in one scan of the text. Every pattern runs in time linear in its input: runs of
-token characters are matched only from their first character and quantifiers that could
-rescan a long line are bounded.
+so each family of patterns first checks for a literal that its matches must contain: one
+Aho-Corasick automaton finds all the literals in a single pass over the lower-cased text, and
+a text that holds none of them and no long run of token characters costs little more than
+that pass. A `Redactor` also keeps, within bounds, its answers for texts it has seen and its
+verdicts on runs of token characters, since transcripts repeat both. Every pattern runs in time
+linear in its input: runs of token characters are matched only from their first character and
+quantifiers that could rescan a long line are bounded.
 
 The rules for providers, command-line passwords and private spans are here; keyed values are
 read by `secret_keys`; telling random-looking tokens from ids, hashes and paths, decoding base64
@@ -27,11 +30,12 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from ahocorasick_rs import AhoCorasick, MatchKind
 
 from trajectory_miner.config import compile_redact_pattern
 from trajectory_miner.secret_keys import KEYWORDS, keyed_values
-from trajectory_miner.secret_tokens import has_digit, mixed_case, scan_runs, wrapped_tokens
+from trajectory_miner.secret_tokens import Verdict, has_digit, mixed_case, scan_runs, wrapped_tokens
 
 PRIVATE_PLACEHOLDER = "[PRIVATE]"
 
@@ -243,28 +247,17 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
-def _trigger_scan(groups: list[set[str]]) -> tuple[re.Pattern[str], dict[str, frozenset[int]]]:
-    """One pattern over the lower-cased text that finds the literals of every group, and for
+def _trigger_scan(groups: list[set[str]]) -> tuple[AhoCorasick, dict[str, frozenset[int]]]:
+    """One automaton over the lower-cased text that finds the literals of every group, and for
     each literal it reports, the groups that occur.
 
-    The literals are merged into a trie, so each position costs one branch on its character,
-    and the longest literal at a position is reported. A literal found stands for every literal
-    that occurs with it: those it contains, and those that start inside it (the scan steps
-    over them). Case-sensitive rules run on a case-insensitive hit and simply find nothing.
+    The automaton reports the leftmost, longest literal and goes on after it, so each
+    character is read once whatever the number of literals. A literal found stands for every
+    literal that occurs with it: those it contains, and those that start inside it (the scan
+    steps over them). Case-sensitive rules run on a case-insensitive hit and simply find
+    nothing.
     """
     literals = sorted(set().union(*groups))
-    trie: dict[str, Any] = {}
-    for literal in literals:
-        node = trie
-        for char in literal:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def pattern(node: dict[str, Any]) -> str:
-        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
-        if "" in node:
-            branches.append("")
-        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
     def occurs_with(found: str, literal: str) -> bool:
         # Overlaps of one or two characters are left out: every literal ending in `s` would run
@@ -272,11 +265,14 @@ def _trigger_scan(groups: list[set[str]]) -> tuple[re.Pattern[str], dict[str, fr
         # literal does not start a word, as token rules require.
         return literal in found or any(literal.startswith(found[i:]) for i in range(1, len(found) - 2))
 
+    groups_of: dict[str, set[int]] = {literal: set() for literal in literals}
+    for i, group in enumerate(groups):
+        for literal in group:
+            groups_of[literal].add(i)
     occurring = {
-        found: frozenset(i for i, group in enumerate(groups) if any(occurs_with(found, x) for x in group))
-        for found in literals
+        found: frozenset().union(*(groups_of[x] for x in literals if occurs_with(found, x))) for found in literals
     }
-    return re.compile(pattern(trie)), occurring
+    return AhoCorasick(literals, matchkind=MatchKind.LeftmostLongest), occurring
 
 
 # The keywords of secret-looking key names are found in the same scan, as one more group.
@@ -287,7 +283,7 @@ _TRIGGER_SCAN, _OCCURRING = _trigger_scan([{t.lower() for t in rule.triggers} fo
 def _triggered(folded: str) -> tuple[list[int], bool]:
     """In order, the indexes of the rules whose literals occur; and whether a keyword does."""
     found: set[int] = set()
-    for literal in set(_TRIGGER_SCAN.findall(folded)):
+    for literal in set(_TRIGGER_SCAN.find_matches_as_strings(folded)):
         found |= _OCCURRING[literal]
     keyed = _KEYED_GROUP in found
     found.discard(_KEYED_GROUP)
@@ -394,8 +390,9 @@ def _merge(raw: list[tuple[int, int, int]]) -> list[Finding]:
     return [Finding(KINDS[rank], start, end) for start, end, rank in merged]
 
 
-_MEMO_TEXT = 512
+_MEMO_TEXT = 8192
 _MEMO_ENTRIES = 16_384
+_MEMO_CHARS = 2_000_000
 
 
 class Redactor:
@@ -409,18 +406,23 @@ class Redactor:
         """
         self._user = tuple(compile_redact_pattern(p) for p in extra_patterns)
         self._memo: dict[str, str] = {}
+        self._memo_chars = 0
+        self._runs: dict[str, Verdict] = {}
 
     def __call__(self, text: str) -> str:
         """The text with every secret replaced by its placeholder."""
-        # Transcripts repeat their short strings (paths, commands, summaries of the same call)
-        # many times over, so answers for short texts are kept; the bound keeps memory small.
+        # Transcripts repeat their texts (paths, commands, a tool's output in the message and
+        # in its structured result) many times over, so answers are kept; the bounds keep
+        # memory small.
         if len(text) > _MEMO_TEXT:
             return self._redact(text)
         done = self._memo.get(text)
         if done is None:
-            if len(self._memo) >= _MEMO_ENTRIES:
+            if len(self._memo) >= _MEMO_ENTRIES or self._memo_chars >= _MEMO_CHARS:
                 self._memo.clear()
+                self._memo_chars = 0
             done = self._memo[text] = self._redact(text)
+            self._memo_chars += len(text)
         return done
 
     def _redact(self, text: str) -> str:
@@ -451,7 +453,7 @@ class Redactor:
         if keyed:
             rank = _RANK["env_secret"]
             raw += [(start, end, rank) for start, end in keyed_values(text, folded)]
-        random, encoded = scan_runs(text)
+        random, encoded = scan_runs(text, self._runs)
         high_entropy = _RANK["high_entropy"]
         raw += [(start, end, high_entropy) for start, end in random]
         custom = _RANK["custom"]

@@ -11,6 +11,9 @@ Two views let `Redactor` look again where a secret hides its shape: `scan_runs` 
 decoded text of each base64 run (a `db_password=` line encoded), and `wrapped_tokens` gives each
 run of token characters that a line break cuts, in pieces to join again. All of it runs in time linear in
 the text: runs are found with `bytes.find` on a mask, and each is read a bounded number of times.
+The verdict on a short run (a path, an id) can be kept in a memo the caller passes, since the
+same runs recur from text to text; a run of many kilobytes is judged from its first kilobyte
+where that tells as much as the whole.
 """
 
 from __future__ import annotations
@@ -96,16 +99,38 @@ def _decodes_to_text(core: str) -> bool:
     return text is not None and not any(_looks_random(text[s:e]) for s, e in _token_runs(text))
 
 
+def _chunks(pieces: list[str]) -> list[str]:
+    # Hex chunks (UUIDs, hashes, counters) inside a longer name say nothing about randomness.
+    return [c for c in pieces if c and not _HEX.fullmatch(c)]
+
+
+_HEAD = 1024
+
+
+def _mixed_head(core: str) -> str:
+    """For a run of many kilobytes, the head of its chunks when that head is mixed case and
+    holds a whole sample; else "".
+
+    The whole of the chunks is then mixed case and longer than a sample, and judging it reads
+    no more than such a head: a long blob is judged without splitting all of it.
+    """
+    if len(core) <= 2 * _HEAD:
+        return ""
+    # The last piece may go on past the head: only whole pieces are kept.
+    head = "".join(_chunks(_SEPARATOR.split(core[:_HEAD])[:-1]))
+    return head if len(head) >= _SAMPLE and mixed_case(head) else ""
+
+
 def _looks_random(token: str) -> bool:
     core = token.rstrip("=")
     if len(core) < _MIN_RANDOM or _HEXISH.fullmatch(core) or _ID_PREFIX.match(core):
         return False
-    # Hex chunks (UUIDs, hashes, counters) inside a longer name say nothing about randomness.
-    chunks = [c for c in _SEPARATOR.split(core) if c and not _HEX.fullmatch(c)]
-    rest = "".join(chunks)
+    head = _mixed_head(core)
+    chunks = [] if head else _chunks(_SEPARATOR.split(core))
+    rest = head or "".join(chunks)
     if not rest:
         return False
-    if mixed_case(rest):
+    if head or mixed_case(rest):
         n = len(rest)
         sample = rest[:_SAMPLE]  # long blobs are uniform; a prefix tells as much as the whole
         threshold = min(4.5, 0.75 * math.log2(max(n, 2)) + 0.25)
@@ -203,30 +228,60 @@ def wrapped_tokens(text: str, wanted: Callable[[str], bool]) -> Iterator[list[tu
             yield pieces
 
 
-def scan_runs(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+Verdict = tuple[str | None, tuple[tuple[int, int], ...]]
+_MEMO_RUN = 512  # runs up to this long (paths, ids) recur from text to text
+_MEMO_ENTRIES = 16_384
+
+
+def _verdict(token: str) -> Verdict:
+    """The text a run encodes, if any, and the spans of its random-looking parts, relative to
+    the run."""
+    decoded = _encoded(token)
+    if len(token) < _MIN_RANDOM:
+        return decoded, ()
+    segments = token.split("/")
+    if not _is_path(segments):
+        return decoded, ((0, len(token)),) if _looks_random(token) else ()
+    # Judge each segment, so `/docs/d/<random id>/edit` loses the id only.
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for segment in segments:
+        if len(segment) >= _MIN_RANDOM and _looks_random(segment):
+            spans.append((offset, offset + len(segment)))
+        offset += len(segment) + 1
+    return decoded, tuple(spans)
+
+
+def _kept_verdict(token: str, memo: dict[str, Verdict]) -> Verdict:
+    if len(token) > _MEMO_RUN:
+        return _verdict(token)
+    known = memo.get(token)
+    if known is None:
+        if len(memo) >= _MEMO_ENTRIES:
+            memo.clear()
+        known = memo[token] = _verdict(token)
+    return known
+
+
+def scan_runs(
+    text: str, memo: dict[str, Verdict] | None = None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
     """One pass over the runs of token characters: the half-open spans of the random-looking
     tokens, and each base64 run of at least 20 characters that decodes to printable ASCII text,
-    with that text; both in text order."""
+    with that text; both in text order.
+
+    `memo` keeps the verdicts on short runs from one call to the next (it is bounded).
+    """
     random: list[tuple[int, int]] = []
     encoded: list[tuple[int, int, str]] = []
     if len(text) < _MIN_ENCODED:
         return random, encoded
+    memo = {} if memo is None else memo
     for start, end in _token_runs(text, b"a" * _MIN_ENCODED):
-        token = text[start:end]
-        if start > 0 and text[start - 1] == "\\" and token[0] in "nrt":
-            start, token = start + 1, token[1:]  # the run began with the letter of an escaped newline
-        if (decoded := _encoded(token)) is not None:
+        if start > 0 and text[start - 1] == "\\" and text[start] in "nrt":
+            start += 1  # the run began with the letter of an escaped newline
+        decoded, spans = _kept_verdict(text[start:end], memo)
+        if decoded is not None:
             encoded.append((start, end, decoded))
-        if len(token) < _MIN_RANDOM:
-            continue
-        segments = token.split("/")
-        if _is_path(segments):
-            # Judge each segment, so `/docs/d/<random id>/edit` loses the id only.
-            offset = start
-            for segment in segments:
-                if len(segment) >= _MIN_RANDOM and _looks_random(segment):
-                    random.append((offset, offset + len(segment)))
-                offset += len(segment) + 1
-        elif _looks_random(token):
-            random.append((start, start + len(token)))
+        random += [(start + a, start + b) for a, b in spans]
     return random, encoded

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from trajectory_miner.model import Event, Session, Step, TokenUsage, Turn
 from trajectory_miner.store import Store
+from trajectory_miner.utc import aware_or_none, stored
 
 
 class SessionSummary(BaseModel):
@@ -30,10 +31,6 @@ class SessionSummary(BaseModel):
     parent_session_id: str | None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _filters(project: str | None, since: datetime | None, include_sidechains: bool) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
@@ -44,7 +41,7 @@ def _filters(project: str | None, since: datetime | None, include_sidechains: bo
         params.extend([project, f"%/{project}", f"{project.rstrip('/')}/%"])
     if since is not None:
         clauses.append("coalesce(s.ended_at, s.started_at) >= ?")
-        params.append(since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since)
+        params.append(stored(since))
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -75,8 +72,8 @@ def list_sessions(
             session_id=r[0],
             project=r[1],
             title=r[2],
-            started_at=_aware(r[3]),
-            ended_at=_aware(r[4]),
+            started_at=aware_or_none(r[3]),
+            ended_at=aware_or_none(r[4]),
             model=r[5],
             turns=r[6],
             steps=r[7],
@@ -181,8 +178,8 @@ def _step(row: tuple[Any, ...]) -> Step:
         input=orjson.loads(row[5]),
         summary=row[6],
         thought=row[7],
-        started_at=_aware(row[8]),
-        ended_at=_aware(row[9]),
+        started_at=aware_or_none(row[8]),
+        ended_at=aware_or_none(row[9]),
         has_result=row[10],
         result_text=row[11],
         result_size=row[12],
@@ -257,8 +254,8 @@ def _session_rows(store: Store) -> dict[str, Session]:
             agent_id=r[5],
             is_sidechain=r[6],
             title=r[7],
-            started_at=_aware(r[8]),
-            ended_at=_aware(r[9]),
+            started_at=aware_or_none(r[8]),
+            ended_at=aware_or_none(r[9]),
             version=r[10],
             git_branch=r[11],
         )
@@ -281,15 +278,17 @@ def _turn(r: tuple[Any, ...]) -> Turn:
         kind=r[3],
         prompt=r[4],
         command_name=r[5],
-        started_at=_aware(r[6]),
-        ended_at=_aware(r[7]),
+        started_at=aware_or_none(r[6]),
+        ended_at=aware_or_none(r[7]),
         interrupted=r[8],
         final_text=r[9],
     )
 
 
 def _event(r: tuple[Any, ...]) -> Event:
-    return Event(session_id=r[0], uuid=r[1], kind=r[2], at=_aware(r[3]), turn_index=r[4], step_index=r[5], detail=r[6])
+    return Event(
+        session_id=r[0], uuid=r[1], kind=r[2], at=aware_or_none(r[3]), turn_index=r[4], step_index=r[5], detail=r[6]
+    )
 
 
 def _assemble(

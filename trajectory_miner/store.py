@@ -5,27 +5,33 @@ even read-only. So nobody keeps a connection: `open_store` retries briefly while
 process holds the lock, and says so with `StoreBusy` when the wait runs out. A writable open
 first takes the store-wide writer lock (`trajectory_miner.writer_lock`), which also makes
 every file the write creates private.
+
+Writes of many rows go through `insert_rows`, which hands Python values to DuckDB's appender.
+The per-step tables have no primary key (an index on them took an eighth of the file and most
+of each insert's time); the writer keeps their rows unique by the columns `WRITER_KEYS` names.
+When a writable open that did a big write (a migration, a large ingest: `Store.reclaim`) ends
+with free blocks making up a large share of the file, `reclaim_space` copies the store into a
+fresh file.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import duckdb
-import orjson
 
-from trajectory_miner.migrations import migrate, pending
+from trajectory_miner.migrations import WRITER_KEYS, migrate, pending, schema_changes
 from trajectory_miner.signature_upgrade import refresh_signatures
 from trajectory_miner.writer_lock import writer_lock
 
 _READER_GRACE_S = 0.25
+_REOPEN_WAIT_S = 5.0
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 
 
@@ -41,6 +47,10 @@ class StoreMissing(StoreError):
     """There is no database yet."""
 
 
+class StoreOutdated(StoreError):
+    """The database has migrations to apply, and this process could not apply them."""
+
+
 @dataclass
 class Store:
     """An open connection to the store."""
@@ -48,6 +58,10 @@ class Store:
     con: Any
     path: Path
     read_only: bool
+    shapes: dict[str, TableShape] = field(default_factory=dict, repr=False, compare=False)
+    shapes_as_of: int = field(default=-1, repr=False, compare=False)
+    reclaim: bool = field(default=False, repr=False, compare=False)
+    """Set by work that rewrote much of the store: free blocks are given back when it closes."""
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a statement and return all rows."""
@@ -91,14 +105,29 @@ def connect_with_retry(path: Path, read_only: bool, wait_seconds: float) -> Any:
 def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -> Iterator[Store]:
     """Open the store for one unit of work; a writable open brings the schema up to date.
 
+    A read-only open of a store with migrations still to apply applies them first, through a
+    writable open (so under the writer lock), then reads.
+
     Raises:
         StoreMissing: read-only open of a database that does not exist yet.
         StoreBusy: another process held the lock for all of `wait_seconds`.
+        StoreOutdated: the schema is out of date and the store cannot be written to bring it up.
         StoreError: the file is not a usable DuckDB database.
     """
     if read_only and not path.exists():
         raise StoreMissing(f"no store at {path} yet: run `trajectory-miner ingest` first")
     if read_only:
+        entered = False
+        try:
+            with _connected(path, True, wait_seconds) as store:
+                entered = True
+                yield store
+            return
+        except StoreOutdated:
+            if entered:
+                raise
+        # A store an earlier version wrote is brought up to date once, then read as any other.
+        _upgrade(path, wait_seconds)
         with _connected(path, True, wait_seconds) as store:
             yield store
         return
@@ -115,22 +144,38 @@ def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -
 
 @contextmanager
 def _connected(path: Path, read_only: bool, wait_seconds: float) -> Iterator[Store]:
-    con = connect_with_retry(path, read_only, wait_seconds)
+    store = Store(con=connect_with_retry(path, read_only, wait_seconds), path=path, read_only=read_only)
     try:
         if not read_only:
             _private(path)
-            # Rows a killed writer left on their way in: the store holds them or will again.
+            # Rows a killed writer of an earlier version left on their way in: the store holds them or will again.
             with suppress(OSError):
                 rows_file(path).unlink(missing_ok=True)
-            migrate(con)
-            refresh_signatures(con)
-        elif pending(con):
-            raise StoreError(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once")
-        yield Store(con=con, path=path, read_only=read_only)
+            store.reclaim = bool(migrate(store.con))
+            refresh_signatures(store.con)
+        elif pending(store.con):
+            raise StoreOutdated(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once")
+        yield store
+        if not read_only and store.reclaim:
+            # The work is committed by now: a file left larger than it need be fails nothing.
+            # Only after big writes: the checkpoint it starts with would make every close wait.
+            with suppress(StoreError, duckdb.Error, OSError):
+                reclaim_space(store)
     except duckdb.Error as exc:
         raise StoreError(f"the store {path} failed: {str(exc).splitlines()[0]}") from exc
     finally:
-        con.close()
+        store.con.close()
+
+
+def _upgrade(path: Path, wait_seconds: float) -> None:
+    try:
+        with open_store(path, read_only=False, wait_seconds=wait_seconds):
+            pass
+    except StoreBusy:
+        raise
+    except (StoreError, OSError) as exc:
+        # A home the user cannot write (a read-only mount) cannot be upgraded from here.
+        raise StoreOutdated(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once") from exc
 
 
 def _private(path: Path) -> None:
@@ -140,78 +185,227 @@ def _private(path: Path) -> None:
             os.chmod(candidate, 0o600)
 
 
-def insert_rows(store: Store, table: str, rows: Sequence[Sequence[Any]], on_conflict: str = "") -> None:
-    """Insert many rows into `table` with one statement, in the table's column order.
+def insert_rows(
+    store: Store,
+    table: str,
+    rows: Sequence[Sequence[Any]],
+    on_conflict: str = "",
+    keys: Sequence[tuple[Any, ...]] | None = None,
+) -> None:
+    """Insert many rows into `table`, each a sequence of values in the table's column order.
 
-    A row whose key is there already replaces it, unless `on_conflict` (an ON CONFLICT clause)
-    says otherwise. DuckDB is slow taking rows one by one and slower still taking Python lists,
-    so the rows go through a JSON file beside the store that its own reader loads.
+    A row whose key is there already replaces it, unless `on_conflict` (an ON CONFLICT clause
+    over the table's enforced key) says otherwise. The key is the table's primary key, or for
+    the tables in `WRITER_KEYS` the columns named there: the old rows of those keys are deleted
+    in the same statement sequence, so call this inside a transaction to make the swap atomic.
+    Of rows given together with one key, the last one is kept. Rows go through DuckDB's
+    appender, which takes Python values with no file or text in between; the table's columns
+    and key are read once per connection (and again after a migration). Text that is not valid
+    Unicode (a lone surrogate from a file name) is stored with that character escaped, as `\\udcff`.
+    A caller that holds the rows by key already passes `keys` (one per row, in the key's column
+    order, all different), which spares finding them again.
     """
     if not rows:
         return
-    types = _column_types(store, table)
-    keys = [f"c{i}" for i in range(len(types))]
-    path = rows_file(store.path)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            longest = _write_json_lines(handle, keys, rows, [i for i, kind in enumerate(types) if kind == "DOUBLE"])
-    except OSError as exc:
-        raise StoreError(f"cannot write rows beside the store, at {path}: {exc.strerror or exc}") from exc
-    try:
-        columns = ", ".join(f"{key}: '{kind}'" for key, kind in zip(keys, types, strict=True))
-        source = str(path).replace("'", "''")
-        head = f"INSERT INTO {table}" if on_conflict else f"INSERT OR REPLACE INTO {table}"
-        store.con.execute(
-            f"{head} SELECT * FROM read_json('{source}', format = 'newline_delimited', columns = {{{columns}}},"
-            f" maximum_object_size = {longest + 1}) {on_conflict}"
+    # An appender refuses a connection with a result still unread (a `scalar` leaves one).
+    store.con.complete()
+    shape = _shape(store, table)
+    if on_conflict:
+        _insert_on_conflict(store, shape, rows, on_conflict)
+    elif not shape.key:
+        _append(store.con.appender(table), rows)
+    else:
+        if keys is None:
+            rows = _last_per_key(rows, shape.key_positions)
+        if shape.keyed:
+            _append(store.con.appender(table, action="upsert"), rows)
+        else:
+            keys = _keys_of(rows, shape.key_positions) if keys is None else keys
+            _append(store.con.appender(table, action="delete", key=list(shape.key)), keys)
+            _append(store.con.appender(table), rows)
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """What `insert_rows` needs to know of a table, read once per connection."""
+
+    name: str
+    columns: tuple[str, ...]
+    keyed: bool
+    """DuckDB enforces the key (a primary key); otherwise the writer keeps it."""
+    key: tuple[str, ...]
+    """The columns a row is replaced by (empty: rows are only added)."""
+
+    @property
+    def key_positions(self) -> tuple[int, ...]:
+        return tuple(self.columns.index(column) for column in self.key)
+
+
+def _shape(store: Store, table: str) -> TableShape:
+    if store.shapes_as_of != schema_changes():
+        store.shapes.clear()
+        store.shapes_as_of = schema_changes()
+    shape = store.shapes.get(table)
+    if shape is None:
+        columns = store.query(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = current_schema() AND table_name = ? ORDER BY column_index",
+            [table],
         )
+        primary = store.query(
+            "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = current_database() "
+            "AND schema_name = current_schema() AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
+            [table],
+        )
+        shape = TableShape(
+            name=table,
+            columns=tuple(row[0] for row in columns),
+            keyed=bool(primary),
+            key=tuple(primary[0][0]) if primary else WRITER_KEYS.get(table, ()),
+        )
+        store.shapes[table] = shape
+    return shape
+
+
+def _insert_on_conflict(store: Store, shape: TableShape, rows: Sequence[Sequence[Any]], on_conflict: str) -> None:
+    """Rows staged in a temporary table, then moved with the caller's ON CONFLICT clause."""
+    staging = f"_staged_{shape.name}"
+    store.con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT * FROM {shape.name} LIMIT 0")
+    try:
+        _append(store.con.appender(staging), rows)
+        store.con.execute(f"INSERT INTO {shape.name} SELECT * FROM {staging} {on_conflict}")
     finally:
-        with suppress(OSError):
-            path.unlink(missing_ok=True)
+        store.con.execute(f"DELETE FROM {staging}")
 
 
-def _write_json_lines(
-    handle: BinaryIO, keys: Sequence[str], rows: Sequence[Sequence[Any]], doubles: Sequence[int]
-) -> int:
-    """Write one JSON object per row, keyed by `keys`; returns the length of the longest line."""
-    longest = 0
-    for row in rows:
-        if any(isinstance(row[i], float) and not math.isfinite(row[i]) for i in doubles):
-            # JSON has no NaN or infinity; DuckDB reads them from text, orjson would write null.
-            row = [_json_safe(value) for value in row]
-        try:
-            line = orjson.dumps(dict(zip(keys, row, strict=True)), option=orjson.OPT_APPEND_NEWLINE)
-        except orjson.JSONEncodeError:
-            # Text that is not valid Unicode (a lone surrogate from a file name) is kept escaped.
-            line = orjson.dumps(dict(zip(keys, map(_json_safe, row), strict=True)), option=orjson.OPT_APPEND_NEWLINE)
-        handle.write(line)
-        longest = max(longest, len(line))
-    return longest
+def _append(appender: Any, rows: Sequence[Sequence[Any]]) -> None:
+    try:
+        appender.append_rows(rows)
+    except duckdb.InvalidInputException:
+        # DuckDB takes only valid UTF-8; the rare batch with a lone surrogate goes in escaped.
+        appender.clear()
+        appender.append_rows([[_escaped(value) for value in row] for row in rows])
+    appender.flush()
 
 
-def _column_types(store: Store, table: str) -> list[str]:
-    rows = store.query(
-        "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?"
-        " ORDER BY ordinal_position",
-        [table],
-    )
-    return [row[0] for row in rows]
+def _last_per_key(rows: Sequence[Sequence[Any]], positions: Sequence[int]) -> Sequence[Sequence[Any]]:
+    """The rows with one per key, the last one given, as a replacing insert would leave them."""
+    latest = {tuple(row[i] for i in positions): row for row in rows}
+    return rows if len(latest) == len(rows) else list(latest.values())
 
 
-def _json_safe(value: Any) -> Any:
+def _keys_of(rows: Sequence[Sequence[Any]], positions: Sequence[int]) -> list[tuple[Any, ...]]:
+    return [tuple(row[i] for i in positions) for row in rows]
+
+
+def _escaped(value: Any) -> Any:
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # "nan", "inf", "-inf"
     if isinstance(value, list):
-        return [_json_safe(item) for item in value]
+        return [_escaped(item) for item in value]
     return value
 
 
 def rows_file(path: Path) -> Path:
     """Where rows wait on their way into the store at `path`: beside it, as private as it."""
     return path.with_name(path.name + ".rows.ndjson")
+
+
+FREE_SHARE = 1 / 3
+"""Free blocks above this share of the file (and `FREE_BYTES`) are worth a rewrite."""
+FREE_BYTES = 32 * 1024 * 1024
+
+
+def free_space(store: Store) -> tuple[int, int]:
+    """The bytes of the database file's free blocks, and of all its blocks."""
+    row = store.query(
+        "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
+    )[0]
+    return int(row[0]) * int(row[2]), int(row[0]) * int(row[1])
+
+
+def _wasteful(store: Store, share: float, least: int) -> bool:
+    free, total = free_space(store)
+    return free >= least and free >= share * total
+
+
+def reclaim_space(store: Store, share: float | None = None, least: int | None = None) -> bool:
+    """Give the file's free blocks back to the disk when they are a large share of it.
+
+    DuckDB reuses free blocks for later writes but does not shrink the file, so after a
+    migration that rebuilt tables, or a load that replaced many rows, the file can be mostly
+    holes. Blocks are counted free only once a checkpoint has written the changes out (closing
+    the connection would run it anyway); when free blocks then make up `share` of the file and
+    at least `least` bytes (by default `FREE_SHARE` and `FREE_BYTES`), the database is copied
+    into a fresh file that takes its place, and `store.con` becomes a connection to that file.
+    Returns whether the file was rewritten.
+
+    Raises:
+        StoreError: the copy did not match the store (the store is left as it was).
+    """
+    if store.read_only:
+        return False
+    store.con.execute("CHECKPOINT")
+    if not _wasteful(store, FREE_SHARE if share is None else share, FREE_BYTES if least is None else least):
+        return False
+    _rewrite(store)
+    return True
+
+
+def _rewrite(store: Store) -> None:
+    fresh = store.path.with_name(store.path.name + ".compact")
+    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    name = store.scalar("SELECT current_database()")
+    quoted = str(fresh).replace("'", "''")
+    try:
+        store.con.execute(f"ATTACH '{quoted}' AS compact_copy")
+        try:
+            store.con.execute(f'COPY FROM DATABASE "{name}" TO compact_copy')
+            _same_rows(store, name)
+        finally:
+            store.con.execute("DETACH compact_copy")
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
+    store.con.close()
+    try:
+        if store.path.with_name(store.path.name + ".wal").exists():
+            raise StoreError(f"the store {store.path} kept a write-ahead log; it was not rewritten")
+        _replace(fresh, store.path)
+    finally:
+        fresh.unlink(missing_ok=True)
+        store.shapes.clear()
+        # A reader may have opened the file in the moment it had no connection: wait for it.
+        store.con = connect_with_retry(store.path, False, _REOPEN_WAIT_S)
+
+
+def _same_rows(store: Store, name: str) -> None:
+    tables = store.query(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary ORDER BY table_name", [name]
+    )
+    for (table,) in tables:
+        before = store.scalar(f'SELECT count(*) FROM "{name}"."{table}"')
+        after = store.scalar(f'SELECT count(*) FROM compact_copy."{table}"')
+        if before != after:
+            raise StoreError(f"the copy of table {table} has {after} rows, not {before}; the store was left as it was")
+
+
+def _replace(fresh: Path, path: Path) -> None:
+    """Put `fresh` in place of `path`, durably: its bytes, then the folder entry."""
+    os.chmod(fresh, 0o600)
+    fd = os.open(fresh, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(fresh, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 @contextmanager

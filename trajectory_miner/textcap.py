@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from itertools import islice
 from typing import Any
@@ -13,6 +15,9 @@ _SUMMARY_CAP = 200
 _SUMMARY_SCAN = 64 * 1024
 
 _FILE_KEYS = ("file_path", "notebook_path", "path")
+# Control characters, line and paragraph separators and byte-order marks: nothing a line shows.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+_SPACES = re.compile(r"\s+")
 
 
 # Text is redacted a little past each cut, so that a secret the cut runs through is still
@@ -116,3 +121,10 @@ def files_of(tool_name: str, tool_input: dict[str, Any]) -> list[str]:
     if tool_name == "MultiEdit" and isinstance(edits, list):
         files.extend(e["file_path"] for e in edits if isinstance(e, dict) and isinstance(e.get("file_path"), str))
     return sorted(set(files))
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """The text on one line, in NFC form: control characters dropped, whitespace runs made one
+    space, and cut to `limit` characters with an ellipsis when a limit is given."""
+    line = _SPACES.sub(" ", _CONTROL.sub("", unicodedata.normalize("NFC", text))).strip()
+    return line if limit is None or len(line) <= limit else line[: limit - 1].rstrip() + "…"

@@ -1,7 +1,9 @@
 """Streaming, tolerant parser of Claude Code transcript JSONL.
 
 The parser turns lines into records of the trajectory model (turns, steps, events, API
-responses and session facts). It keeps a small state per session between calls, so a file
+responses and session facts). The records are plain slotted dataclasses with the fields of
+`trajectory_miner.model`'s Turn, Step and Event: the parser makes hundreds of thousands of
+them per run, and the writer needs only their values. It keeps a small state per session between calls, so a file
 can be read in pieces from the byte offset where the last read stopped and give the same
 records as one read of the whole file. Malformed lines and unknown entry types are counted
 and skipped; nothing in a real file makes it raise. A line that fails in any other way (nested
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from trajectory_miner import textcap
 from trajectory_miner.analysis.signatures import error_signature, exit_code
-from trajectory_miner.model import Event, EventKind, Step, TokenUsage, Turn, TurnKind
+from trajectory_miner.model import EventKind, TurnKind
 
 Redact = Callable[[str], str]
 
@@ -60,11 +63,13 @@ _PATH_CAP = 4096
 _THOUGHT_CAP = 600
 _PROMPT_CAP = 4000
 _META_CAP = 200
+_MAX_TIMES = 4096
 SKILL_BODY_MARKER = "Base directory for this skill"
 SKILL_BODY_CAP = 4000
 
 
-class SessionFacts(BaseModel):
+@dataclass(slots=True)
+class SessionFacts:
     """What one read learned about a session's identity and span."""
 
     session_id: str
@@ -81,23 +86,98 @@ class SessionFacts(BaseModel):
     git_branch: str = ""
 
 
-class Response(BaseModel):
+@dataclass(slots=True)
+class Usage:
+    """The tokens of one API response."""
+
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_creation: int = 0
+
+
+@dataclass(slots=True)
+class Response:
     """One API response: its model and tokens, counted once however many lines repeat it."""
 
     session_id: str
     message_id: str
     model: str = ""
     at: datetime | None = None
-    usage: TokenUsage = Field(default_factory=TokenUsage)
+    usage: Usage = field(default_factory=Usage)
 
 
-class Cursor(BaseModel):
+@dataclass(slots=True)
+class StepRecord:
+    """One tool call and its result, as read (the fields of `model.Step`, in its order)."""
+
+    session_id: str
+    tool_use_id: str
+    step_index: int
+    turn_index: int
+    tool_name: str
+    input: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+    thought: str = ""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    has_result: bool = False
+    result_text: str = ""
+    result_size: int = 0
+    is_error: bool = False
+    error_signature: str | None = None
+    exit_code: int | None = None
+    duration_ms: int | None = None
+    files: list[str] = field(default_factory=list)
+    skill_name: str | None = None
+    subagent_type: str | None = None
+    subagent_id: str | None = None
+
+
+@dataclass(slots=True)
+class TurnRecord:
+    """A user request and the work that answered it, as read (the fields of `model.Turn`).
+
+    The counts and `steps` stay empty here: they are kept so the stored parser state has the
+    same shape as it always had.
+    """
+
+    session_id: str
+    turn_index: int
+    uuid: str
+    kind: TurnKind = "prompt"
+    prompt: str = ""
+    command_name: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    n_steps: int = 0
+    n_errors: int = 0
+    interrupted: bool = False
+    final_text: str = ""
+    steps: list[StepRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """Something that happened in a session besides a tool call (the fields of `model.Event`)."""
+
+    session_id: str
+    uuid: str
+    kind: EventKind
+    at: datetime | None = None
+    turn_index: int = -1
+    step_index: int = -1
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Cursor:
     """Parser state of one session, carried between reads."""
 
     turn_index: int = -1
     step_index: int = 0
-    turn: Turn | None = None
-    pending: dict[str, Step] = Field(default_factory=dict)
+    turn: TurnRecord | None = None
+    pending: dict[str, StepRecord] = field(default_factory=dict)
     thought: str = ""
 
 
@@ -119,9 +199,9 @@ class ParsedBatch(BaseModel):
     """The records found in a run of lines."""
 
     sessions: dict[str, SessionFacts] = Field(default_factory=dict)
-    turns: dict[tuple[str, str], Turn] = Field(default_factory=dict)
-    steps: dict[tuple[str, str], Step] = Field(default_factory=dict)
-    events: dict[tuple[str, str, str], Event] = Field(default_factory=dict)
+    turns: dict[tuple[str, str], TurnRecord] = Field(default_factory=dict)
+    steps: dict[tuple[str, str], StepRecord] = Field(default_factory=dict)
+    events: dict[tuple[str, str, str], EventRecord] = Field(default_factory=dict)
     responses: dict[tuple[str, str], Response] = Field(default_factory=dict)
     lines: int = 0
     skipped_lines: int = 0
@@ -145,10 +225,7 @@ def _identity(text: str) -> str:
     return text
 
 
-def _timestamp(entry: dict[str, Any]) -> datetime | None:
-    raw = entry.get("timestamp")
-    if not isinstance(raw, str):
-        return None
+def _parse_time(raw: str) -> datetime | None:
     try:
         return datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -207,12 +284,14 @@ class TranscriptParser:
         self.result_cap = result_cap
         self.batch = ParsedBatch()
         self._names: dict[str, str] = {}
+        self._times: dict[str, datetime | None] = {}
 
     def feed(self, lines: Iterable[bytes | str]) -> ParsedBatch:
         """Parse lines and return the records they hold (the state moves on)."""
         self.batch = ParsedBatch()
+        count = 0
         for index, line in enumerate(lines):
-            self.batch.lines += 1
+            count += 1
             try:
                 entry = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
@@ -232,7 +311,22 @@ class TranscriptParser:
                 self.batch.skipped_lines += 1
             except Exception as exc:  # noqa: BLE001 - whatever one line does, the others are read
                 self._quarantine(index, self._reason(exc))
+        # Counted here rather than per line: every assignment to a pydantic model is validated.
+        self.batch.lines = count
         return self.batch
+
+    def _timestamp(self, entry: dict[str, Any]) -> datetime | None:
+        """An entry's time; one line's time is asked for several times, and lines repeat it."""
+        raw = entry.get("timestamp")
+        if not isinstance(raw, str):
+            return None
+        times = self._times
+        if raw in times:
+            return times[raw]
+        if len(times) >= _MAX_TIMES:
+            times.clear()
+        at = times[raw] = _parse_time(raw)
+        return at
 
     def _name(self, text: str) -> str:
         """A name a transcript gives (a tool, a skill, a branch): short, and redacted."""
@@ -294,7 +388,7 @@ class TranscriptParser:
                 agent = _str(entry.get("agentId"))
                 facts.agent_id = agent or None
             self.batch.sessions[sid] = facts
-        at = _timestamp(entry)
+        at = self._timestamp(entry)
         if at is not None:
             if facts.started_at is None or at < facts.started_at:
                 facts.started_at = at
@@ -370,11 +464,11 @@ class TranscriptParser:
         cursor = self._cursor(sid)
         uuid = _str(entry.get("uuid")) or f"{kind}@{_str(entry.get('timestamp'))}"
         step_index = cursor.step_index - 1 if cursor.step_index else -1
-        self.batch.events[(sid, uuid, kind)] = Event(
+        self.batch.events[(sid, uuid, kind)] = EventRecord(
             session_id=sid,
             uuid=uuid,
             kind=kind,
-            at=_timestamp(entry),
+            at=self._timestamp(entry),
             turn_index=cursor.turn_index,
             step_index=step_index,
             detail=textcap.clip(detail, limit, self.redact),
@@ -427,8 +521,8 @@ class TranscriptParser:
         elif text.startswith("<task-notification>"):
             kind = "notification"
         cursor.turn_index += 1
-        at = _timestamp(entry)
-        turn = Turn(
+        at = self._timestamp(entry)
+        turn = TurnRecord(
             session_id=sid,
             turn_index=cursor.turn_index,
             uuid=_str(entry.get("uuid")) or f"turn-{cursor.turn_index}",
@@ -442,20 +536,20 @@ class TranscriptParser:
         cursor.thought = ""
         self._touch_turn(sid, turn)
 
-    def _touch_turn(self, sid: str, turn: Turn) -> None:
+    def _touch_turn(self, sid: str, turn: TurnRecord) -> None:
         self.batch.turns[(sid, turn.uuid)] = turn
 
-    def _current_turn(self, sid: str, entry: dict[str, Any]) -> Turn:
+    def _current_turn(self, sid: str, entry: dict[str, Any]) -> TurnRecord:
         cursor = self._cursor(sid)
         if cursor.turn is None:
             # Work with no prompt before it (a resumed or truncated file) gets an implicit turn.
             cursor.turn_index += 1
-            cursor.turn = Turn(
+            cursor.turn = TurnRecord(
                 session_id=sid,
                 turn_index=cursor.turn_index,
                 uuid=f"implicit-{cursor.turn_index}",
                 kind="implicit",
-                started_at=_timestamp(entry),
+                started_at=self._timestamp(entry),
             )
         return cursor.turn
 
@@ -471,7 +565,7 @@ class TranscriptParser:
         step.is_error = is_error
         step.result_size = len(raw)
         step.result_text = textcap.cap(raw, self.result_cap, self.redact)
-        step.ended_at = _timestamp(entry)
+        step.ended_at = self._timestamp(entry)
         step.exit_code = exit_code(raw) if is_error else 0 if step.tool_name == "Bash" else None
         if is_error:
             step.error_signature = self.redact(error_signature(step.tool_name, raw, _str(step.input.get("command"))))
@@ -485,7 +579,7 @@ class TranscriptParser:
             turn.ended_at = step.ended_at or turn.ended_at
             self._touch_turn(sid, turn)
 
-    def _structured_result(self, step: Step, structured: dict[str, Any]) -> None:
+    def _structured_result(self, step: StepRecord, structured: dict[str, Any]) -> None:
         for key in ("durationMs", "totalDurationMs"):
             value = structured.get(key)
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -520,7 +614,7 @@ class TranscriptParser:
                 cursor.thought = textcap.clip(block["text"], _THOUGHT_CAP, self.redact)
                 turn = self._current_turn(sid, entry)
                 turn.final_text = textcap.clip(block["text"], 2000, self.redact)
-                turn.ended_at = _timestamp(entry) or turn.ended_at
+                turn.ended_at = self._timestamp(entry) or turn.ended_at
                 self._touch_turn(sid, turn)
             elif kind == "thinking" and isinstance(block.get("thinking"), str) and not cursor.thought:
                 cursor.thought = textcap.clip(block["thinking"], _THOUGHT_CAP, self.redact)
@@ -539,8 +633,8 @@ class TranscriptParser:
             session_id=sid,
             message_id=message_id,
             model="" if model == "<synthetic>" else model,
-            at=_timestamp(entry),
-            usage=TokenUsage(
+            at=self._timestamp(entry),
+            usage=Usage(
                 input=_int(usage.get("input_tokens")),
                 output=_int(usage.get("output_tokens")),
                 cache_read=_int(usage.get("cache_read_input_tokens")),
@@ -558,7 +652,7 @@ class TranscriptParser:
         cursor = self._cursor(sid)
         turn = self._current_turn(sid, entry)
         capped = textcap.cap_json(tool_input, self.redact)
-        step = Step(
+        step = StepRecord(
             session_id=sid,
             tool_use_id=tool_use_id,
             step_index=cursor.step_index,
@@ -569,7 +663,7 @@ class TranscriptParser:
             # secret's line end or glue a wrapped token's halves with a space.
             summary=textcap.summarise_input(name, capped, self.redact),
             thought=cursor.thought,
-            started_at=_timestamp(entry),
+            started_at=self._timestamp(entry),
             files=[textcap.clip(f, _PATH_CAP, self.redact) for f in textcap.files_of(name, tool_input)],
         )
         if name == "Skill":

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from trajectory_miner.ingest import IngestReport
-from trajectory_miner.scoring import Progress, rescore_sessions
+from trajectory_miner.progress import Progress
+from trajectory_miner.scoring import rescore_sessions
 from trajectory_miner.skills.usage import track_usage
 from trajectory_miner.store import Store
 

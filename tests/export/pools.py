@@ -11,8 +11,8 @@ import duckdb
 
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.scorecard import DIMENSIONS, DimensionScore, Scorecard, save_scorecards
 from trajectory_miner.scoring import rescore_sessions
+from trajectory_miner.scoring.card import DIMENSIONS, DimensionScore, Scorecard, save_scorecards
 from trajectory_miner.store import Store, open_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

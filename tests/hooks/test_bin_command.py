@@ -27,6 +27,9 @@ def run(command: Path, env: dict[str, str], *args: str) -> subprocess.CompletedP
 def plugin_copy(where: Path) -> Path:
     """The command and the hooks, where Claude Code would have put the plugin."""
     shutil.copytree(REPO / "hooks", where / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
+    (package := where / "trajectory_miner").mkdir()
+    for name in ("__init__.py", "interpreter.py"):  # the interpreter rule the hooks load
+        shutil.copy(REPO / "trajectory_miner" / name, package / name)
     shutil.copytree(REPO / "bin", where / "bin")
     return where / "bin" / "trajectory-miner"
 

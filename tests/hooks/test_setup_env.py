@@ -22,6 +22,9 @@ def plugin_root(tmp_path: Path) -> Path:
     """A copy of the plugin's hooks beside a pyproject.toml, as a marketplace install has."""
     root = tmp_path / "plugin"
     shutil.copytree(REPO / "hooks", root / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
+    (package := root / "trajectory_miner").mkdir()
+    for name in ("__init__.py", "interpreter.py"):  # the interpreter rule the hooks load
+        shutil.copy(REPO / "trajectory_miner" / name, package / name)
     (root / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n', encoding="utf-8")
     return root
 
@@ -190,7 +193,6 @@ def test_a_change_to_one_module_and_nothing_else_asks_for_a_new_environment(
     setup_env = hook_module("setup_env")
     monkeypatch.delenv("TRAJECTORY_MINER_PYTHON", raising=False)
     module = plugin_root / "trajectory_miner" / "scoring.py"
-    module.parent.mkdir()
     module.write_text("LIMIT = 1\n", encoding="utf-8")
     (plugin_root / "trajectory_miner" / "__pycache__").mkdir()
     data = tmp_path / "data"

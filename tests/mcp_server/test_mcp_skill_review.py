@@ -9,7 +9,7 @@ from mcp import Client
 from skills.skillkit import make_skill, put_skills
 
 from mcp_server import build_server
-from trajectory_miner.mined import load_skills
+from trajectory_miner.mining.items import load_skills
 from trajectory_miner.paths import Paths
 from trajectory_miner.skills.lifecycle import skill_events
 from trajectory_miner.store import open_store

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.scorecard import DIMENSIONS, DimensionScore, Scorecard, save_scorecards
+from trajectory_miner.scoring.card import DIMENSIONS, DimensionScore, Scorecard, save_scorecards
 from trajectory_miner.store import Store
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"

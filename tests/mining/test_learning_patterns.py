@@ -9,8 +9,8 @@ import pytest
 
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.mined import Pattern
 from trajectory_miner.mining import mine
+from trajectory_miner.mining.items import Pattern
 from trajectory_miner.store import open_store
 from trajectory_miner.upkeep import after_ingest
 

@@ -5,11 +5,11 @@ import orjson
 import pytest
 
 from mining.stores import ALL, CLEAN, FIXED, ONE_OFF, STUCK, MiningStore, card
-from trajectory_miner.mined import load_incidents, load_patterns, load_replays, load_skills
 from trajectory_miner.mining import mine, render_markdown
+from trajectory_miner.mining.items import load_incidents, load_patterns, load_replays, load_skills
 from trajectory_miner.mining.questions import QUESTIONS
 from trajectory_miner.mining.report import MiningReport
-from trajectory_miner.scorecard import save_scorecards
+from trajectory_miner.scoring.card import save_scorecards
 
 JEST = "jest: command not found"
 

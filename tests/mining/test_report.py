@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from trajectory_miner.mined import Incident, Pattern, Replay, SelfQuestion, Skill, StepRef
+from trajectory_miner.mining.items import Incident, Pattern, Replay, SelfQuestion, Skill, StepRef
 from trajectory_miner.mining.report import MiningReport, OpenQuestion, render_markdown
 
 WHEN = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)

@@ -17,9 +17,9 @@ from pydantic import BaseModel
 
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.mined import Pattern, Skill
+from trajectory_miner.mining.items import Pattern, Skill
 from trajectory_miner.model import Outcome
-from trajectory_miner.scorecard import DimensionScore, Scorecard, save_scorecards
+from trajectory_miner.scoring.card import DimensionScore, Scorecard, save_scorecards
 from trajectory_miner.store import Store, open_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -14,8 +14,8 @@ from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.report import data as report_data
 from trajectory_miner.report.data import ReportData, gather
-from trajectory_miner.scorecard import save_scorecards
 from trajectory_miner.scoring import rescore_sessions, stale_session_ids
+from trajectory_miner.scoring.card import save_scorecards
 from trajectory_miner.sessions import resolve_session_id
 from trajectory_miner.store import open_store
 

@@ -24,6 +24,7 @@ from retrieval.builders import (
 from trajectory_miner.hints import build_hints, hints_from_store
 from trajectory_miner.retrieval import MemoryIndex, StuckQuery, find_replays, kept, search_sessions
 from trajectory_miner.retrieval.reader import ChildSource
+from trajectory_miner.retrieval.saved import current_index
 from trajectory_miner.store import Store, open_store
 
 # (session id, prompt, calls, project folder)
@@ -96,12 +97,15 @@ def _kept_rows(store: Store) -> dict[str, str]:
     halves=st.lists(st.booleans(), min_size=len(POOL), max_size=len(POOL)),
     rounds=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=12),
     keeps=st.lists(st.booleans(), min_size=12, max_size=12),
+    saves=st.lists(st.booleans(), min_size=12, max_size=12),
 )
 def test_an_index_kept_across_ingests_answers_as_one_built_from_scratch(
-    order: list[int], halves: list[bool], rounds: list[int], keeps: list[bool]
+    order: list[int], halves: list[bool], rounds: list[int], keeps: list[bool], saves: list[bool]
 ) -> None:
     # Each session appears twice in `order`: the first time as half its transcript (when
-    # `halves` says so), the second time whole; sessions arrive in batches of `rounds`.
+    # `halves` says so), the second time whole; sessions arrive in batches of `rounds`. When
+    # `saves` says so, the index is the one saved beside the store at some earlier batch,
+    # brought up to date (and saved again), instead of the one kept in memory.
     seen: set[int] = set()
     events: list[tuple[int, bool]] = []
     for number in order:
@@ -121,7 +125,9 @@ def test_an_index_kept_across_ingests_answers_as_one_built_from_scratch(
             if keeps[turn % len(keeps)]:
                 _keep(database)
             with open_store(database, read_only=True) as store:
-                if live is None or not live.update(store):
+                if saves[turn % len(saves)]:
+                    live = current_index(store)
+                elif live is None or not live.update(store):
                     live = MemoryIndex.build(store)
             at, turn = at + size, turn + 1
         assert live is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from retrieval.builders import DISTRACTOR, FIXED_SESSIONS, PORT_FIXED, STUCK_SESSIONS, put_items
 
-from trajectory_miner.mined import Pattern, Skill
+from trajectory_miner.mining.items import Pattern, Skill
 from trajectory_miner.retrieval import (
     BadRequest,
     MemoryIndex,

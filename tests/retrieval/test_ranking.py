@@ -21,7 +21,7 @@ from retrieval.builders import (
     write_session,
 )
 
-from trajectory_miner.mined import Replay, Skill, StepRef
+from trajectory_miner.mining.items import Replay, Skill, StepRef
 from trajectory_miner.retrieval import MemoryIndex, StuckQuery, find_replays
 from trajectory_miner.retrieval.episodes import Episode
 from trajectory_miner.store import open_store

@@ -7,7 +7,7 @@ from typing import Any
 
 from trajectory_miner.analysis.signatures import error_signature
 from trajectory_miner.model import Event, Session, Step, Turn
-from trajectory_miner.scorecard import Evidence, Scorecard
+from trajectory_miner.scoring.card import Evidence, Scorecard
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
 

@@ -12,8 +12,8 @@ from scoring.builders import TRANSCRIPTS
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.model import Session
-from trajectory_miner.scorecard import Scorecard
 from trajectory_miner.scoring import score_session
+from trajectory_miner.scoring.card import Scorecard
 from trajectory_miner.sessions import load_sessions
 from trajectory_miner.store import open_store
 

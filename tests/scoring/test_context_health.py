@@ -3,8 +3,8 @@ from collections.abc import Callable
 import pytest
 from scoring.builders import bash, event, evidence, session, tool
 
-from trajectory_miner.scorecard import Scorecard
 from trajectory_miner.scoring import score_session
+from trajectory_miner.scoring.card import Scorecard
 
 Card = Callable[..., Scorecard]
 

@@ -2,8 +2,8 @@ from collections.abc import Callable
 
 from scoring.builders import bash, evidence, session, steps_of, tool
 
-from trajectory_miner.scorecard import Scorecard
 from trajectory_miner.scoring import score_session
+from trajectory_miner.scoring.card import Scorecard
 
 Card = Callable[..., Scorecard]
 

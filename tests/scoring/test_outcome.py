@@ -5,8 +5,8 @@ import pytest
 from scoring.builders import bash, session, tool
 
 from trajectory_miner.feedback import Feedback
-from trajectory_miner.scorecard import Scorecard
 from trajectory_miner.scoring import score_session
+from trajectory_miner.scoring.card import Scorecard
 
 Card = Callable[..., Scorecard]
 

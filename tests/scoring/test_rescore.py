@@ -6,8 +6,8 @@ from scoring.builders import TRANSCRIPTS
 from trajectory_miner.config import Config
 from trajectory_miner.feedback import record_feedback
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.scorecard import DIMENSIONS, load_scorecards, score_columns
 from trajectory_miner.scoring import SCORER_VERSION, rescore_sessions, score_session, stale_session_ids
+from trajectory_miner.scoring.card import DIMENSIONS, load_scorecards, score_columns
 from trajectory_miner.sessions import load_session
 from trajectory_miner.store import Store, open_store
 

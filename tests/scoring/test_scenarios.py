@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from trajectory_miner.scorecard import Scorecard
+from trajectory_miner.scoring.card import Scorecard
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
 LABELS_FILE = SCENARIOS / "labels.json"

@@ -2,10 +2,10 @@ from collections.abc import Callable
 
 from scoring.builders import bash, event, evidence, session, tool
 
-from trajectory_miner.mined import Skill
-from trajectory_miner.scorecard import Scorecard
+from trajectory_miner.mining.items import Skill
 from trajectory_miner.scoring import score_session
 from trajectory_miner.scoring.adherence import Expectation, expectations
+from trajectory_miner.scoring.card import Scorecard
 
 Card = Callable[..., Scorecard]
 

@@ -6,8 +6,8 @@ from scoring.builders import bash, evidence, session, steps_of, tool
 
 from trajectory_miner.feedback import Feedback
 from trajectory_miner.model import Turn
-from trajectory_miner.scorecard import Scorecard
 from trajectory_miner.scoring import score_session
+from trajectory_miner.scoring.card import Scorecard
 from trajectory_miner.scoring.completion import is_correction
 
 Card = Callable[..., Scorecard]

@@ -9,8 +9,8 @@ from typing import Any
 
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.mined import Skill
 from trajectory_miner.mining import mine
+from trajectory_miner.mining.items import Skill
 from trajectory_miner.skills.export import export_skills
 from trajectory_miner.skills.lifecycle import approve
 from trajectory_miner.store import open_store

@@ -11,8 +11,8 @@ from typing import Any
 
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.mined import Skill
-from trajectory_miner.scorecard import Scorecard, save_scorecards
+from trajectory_miner.mining.items import Skill
+from trajectory_miner.scoring.card import Scorecard, save_scorecards
 from trajectory_miner.store import Store
 
 START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)

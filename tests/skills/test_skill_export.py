@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from skillkit import make_skill, put_skills
 
-from trajectory_miner.mined import load_skills
+from trajectory_miner.mining.items import load_skills
 from trajectory_miner.skills.export import MANIFEST, ExportError, export_skills
 from trajectory_miner.skills.lifecycle import TransitionError, retire, skill_events
 from trajectory_miner.store import Store

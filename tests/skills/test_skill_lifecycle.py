@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from skillkit import make_skill, put_skills
 
-from trajectory_miner.mined import load_skills
+from trajectory_miner.mining.items import load_skills
 from trajectory_miner.skills.lifecycle import (
     TRANSITIONS,
     SkillNotFound,

@@ -7,7 +7,7 @@ from skillkit import ingest_session, make_skill, put_skills, score, transcript_l
 
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.mined import load_skills
+from trajectory_miner.mining.items import load_skills
 from trajectory_miner.scoring.adherence import in_play
 from trajectory_miner.scoring.facts import session_facts
 from trajectory_miner.sessions import load_session, session_ids

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from skillkit import put_skills, validate_plugin
 
-from trajectory_miner.mined import Skill
+from trajectory_miner.mining.items import Skill
 from trajectory_miner.skills.export import MANIFEST, export_skills
 from trajectory_miner.skills.skillmd import split_frontmatter, validate_skill_md
 from trajectory_miner.store import Store

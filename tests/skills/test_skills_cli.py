@@ -6,7 +6,7 @@ import pytest
 from skillkit import make_skill, put_skills
 
 from trajectory_miner.cli import main
-from trajectory_miner.mined import Skill
+from trajectory_miner.mining.items import Skill
 from trajectory_miner.store import open_store
 
 

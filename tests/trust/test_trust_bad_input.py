@@ -16,7 +16,7 @@ import pytest
 from trustkit import MINING, run_cli, snapshot, written_astray
 
 from trajectory_miner.cli import build_parser
-from trajectory_miner.mined import Skill, save_items
+from trajectory_miner.mining.items import Skill, save_items
 from trajectory_miner.paths import resolve
 from trajectory_miner.store import open_store
 

@@ -15,7 +15,7 @@ from mcp import Client
 from retrieval.builders import FIXED_SESSIONS, planted_store, put_items
 
 from mcp_server.server import build_server
-from trajectory_miner.mined import Skill
+from trajectory_miner.mining.items import Skill
 from trajectory_miner.paths import Paths, resolve
 
 BIG = "x" * 10_000_000

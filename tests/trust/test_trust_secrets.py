@@ -21,8 +21,8 @@ from hooks.simulate import HOOKS_DIR, hook_python, payload
 from secrets_corpus import SECRET_KINDS, PlantedSecret, leaks_in, scan_files, write_corpus
 from trustkit import EXTRA_KINDS, files_under, plant_every_kind, plant_in_mining_sessions, run_cli
 
-from trajectory_miner.mined import load_skills
 from trajectory_miner.mining import mine
+from trajectory_miner.mining.items import load_skills
 from trajectory_miner.paths import resolve
 from trajectory_miner.scoring import rescore_sessions
 from trajectory_miner.skills.lifecycle import approve

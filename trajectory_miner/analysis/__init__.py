@@ -11,3 +11,5 @@
 
 Nothing is imported here, so a module can be loaded alone (the hooks load `signatures`).
 """
+
+__all__: list[str] = []

@@ -21,7 +21,7 @@ CheckKind = Literal["test", "build", "lint", "typecheck"]
 
 
 @dataclass(frozen=True, slots=True)
-class Check:
+class CheckRun:
     """One run of a check and its result (`passed` is None when the output does not say)."""
 
     turn_index: int
@@ -293,7 +293,7 @@ def read_result(text: str, is_error: bool, exit_code: int | None) -> tuple[bool 
 _INTERRUPTED = ("Command timed out", "[Request interrupted", "doesn't want to proceed", "Interrupted by user")
 
 
-def command_check(command: str, text: str, is_error: bool, exit_code: int | None) -> Check | None:
+def command_check(command: str, text: str, is_error: bool, exit_code: int | None) -> CheckRun | None:
     """The check a Bash command ran, read from its output (turn and step left at 0); None when
     it ran none."""
     found = check_kind(command)
@@ -302,15 +302,15 @@ def command_check(command: str, text: str, is_error: bool, exit_code: int | None
         shown = test_summary(text) if not _is_viewer(command) else None
         if shown is None or shown[0] is None:
             return None
-        return Check(0, 0, "test", "tests", shown[0], shown[1])
+        return CheckRun(0, 0, "test", "tests", shown[0], shown[1])
     kind, tool = found
     if any(marker in text[:300] for marker in _INTERRUPTED):
-        return Check(0, 0, kind, tool, None, "interrupted")
+        return CheckRun(0, 0, kind, tool, None, "interrupted")
     passed, summary = read_result(text, is_error, exit_code)
-    return Check(0, 0, kind, tool, passed, summary)
+    return CheckRun(0, 0, kind, tool, passed, summary)
 
 
-def step_check(step: Step) -> Check | None:
+def step_check(step: Step) -> CheckRun | None:
     """The check a Bash step ran, with its result; None when the step ran none."""
     if step.tool_name != "Bash" or not step.has_result:
         return None

@@ -20,6 +20,17 @@ from types import ModuleType
 
 from trajectory_miner import __version__
 
+__all__ = [
+    "COMMANDS",
+    "MAX_ARGUMENT",
+    "MODULES",
+    "argument_problem",
+    "build_parser",
+    "command_module",
+    "main",
+    "named_module",
+]
+
 # (command, module under trajectory_miner.cli, help line), in the order `--help` lists them.
 # Each module's `register` adds the same commands with the same help lines (a test holds them together).
 COMMANDS: tuple[tuple[str, str, str], ...] = (

@@ -211,7 +211,7 @@ def print_forgotten(description: str, report: ForgetReport, removed: list[Path],
 
 def run_doctor(args: argparse.Namespace) -> int:
     from trajectory_miner.doctor import Interpreters, diagnose
-    from trajectory_miner.install_checks import plugin_data_folder
+    from trajectory_miner.doctor.install import plugin_data_folder
 
     paths = resolve_paths()
     # Found as the hooks find it, also where Claude Code does not say (the Bash tool, a terminal).

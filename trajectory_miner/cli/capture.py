@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from trajectory_miner import upkeep
 from trajectory_miner.cli.output import (
     CommandError,
     load_user_config,
@@ -29,6 +28,7 @@ from trajectory_miner.sessions import (
     short_ids,
 )
 from trajectory_miner.store import StoreMissing
+from trajectory_miner.utc import aware
 
 
 def register(commands: Any) -> None:
@@ -61,7 +61,7 @@ def parse_date(text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware(value)
 
 
 def positive_int(text: str) -> int:
@@ -83,11 +83,11 @@ def run_ingest(args: argparse.Namespace) -> int:
 
         return ingest_from_parquet(args)
     if args.from_spool:
-        from trajectory_miner.ingester import drain_spool
+        from trajectory_miner.ingester import READERS_FIRST_SECONDS, drain_spool, score_changed
         from trajectory_miner.store import StoreError
 
         try:
-            result = drain_spool(paths, config, after_ingest=upkeep.after_ingest)
+            result = drain_spool(paths, config, after_ingest=score_changed, readers_first=READERS_FIRST_SECONDS)
         except StoreError as exc:
             raise CommandError(f"cannot ingest the spool: {exc}", 1) from exc
         if args.json:
@@ -97,6 +97,8 @@ def run_ingest(args: argparse.Namespace) -> int:
     missing = [str(p) for p in targets if not p.exists()]
     if missing and args.paths:
         raise CommandError(f"no such file or folder: {', '.join(missing)}", 2)
+    from trajectory_miner import upkeep
+
     with writer(paths) as store:
         drawn = not (args.json or args.quiet)
         report = ingest_paths(store, targets, config, progress=progress_bar("ingest", drawn))
@@ -185,7 +187,7 @@ def _score_text(overall: float | None) -> str:
 
 def session_extras(store: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     """Further per-session fields for `sessions --json` (scores and outcome once scored)."""
-    from trajectory_miner.scorecard import score_columns
+    from trajectory_miner.scoring.card import score_columns
 
     return score_columns(store, ids) if ids else {}
 

@@ -112,6 +112,11 @@ class _TerminalSafe:
     def __init__(self, stream: Any) -> None:
         self._stream = stream
 
+    @property
+    def raw(self) -> Any:
+        """The stream underneath, for text already safe to show."""
+        return self._stream
+
     def write(self, text: str) -> int:
         self._stream.write(terminal_text(text))
         return len(text)
@@ -143,11 +148,19 @@ def _default(value: Any) -> Any:
     raise TypeError
 
 
+# JSON escapes C0 controls; C1 controls (U+007F-U+009F) it may leave raw, and only inside strings.
+_C1 = re.compile(r"[\x7f-\x9f]")
+
+
 def print_json(value: Any) -> None:
-    """One JSON document on stdout."""
+    """One JSON document on stdout, with every control character escaped: safe on a terminal
+    as it is, so it skips the terminal filter (whose pass over a large document costs seconds)."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
-    sys.stdout.write(orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2).decode() + "\n")
+    text = orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2).decode()
+    text = _C1.sub(lambda found: f"\\u{ord(found.group()):04x}", text) + "\n"
+    stream = sys.stdout
+    (stream.raw if isinstance(stream, _TerminalSafe) else stream).write(text)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

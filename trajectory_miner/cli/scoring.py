@@ -8,10 +8,10 @@ from typing import Any
 
 from trajectory_miner.cli.output import CommandError, print_json, progress_bar, reader, resolve_paths, writer
 from trajectory_miner.feedback import VERDICTS, latest_feedback, record_feedback
-from trajectory_miner.mined import load_skills
-from trajectory_miner.scorecard import Scorecard, load_scorecards
+from trajectory_miner.mining.items import load_skills
 from trajectory_miner.scoring import SCORER_VERSION, rescore_sessions, score_session, stale_session_ids
 from trajectory_miner.scoring.adherence import ACTIVE_STATUSES
+from trajectory_miner.scoring.card import Scorecard, load_scorecards
 from trajectory_miner.sessions import ambiguity, load_session, resolve_session_id, session_ids
 from trajectory_miner.store import Store
 from trajectory_miner.upkeep import refresh_sessions

@@ -15,7 +15,7 @@ from trajectory_miner.cli.output import (
     resolve_paths,
     writer,
 )
-from trajectory_miner.mined import Skill, SkillStatus, load_skills
+from trajectory_miner.mining.items import Skill, SkillStatus, load_skills
 from trajectory_miner.mining.outcomes import load_scores
 from trajectory_miner.mining.report import no_skills_reason
 from trajectory_miner.paths import claude_config_dir

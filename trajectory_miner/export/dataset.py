@@ -27,6 +27,7 @@ from trajectory_miner import __version__
 from trajectory_miner.export.manifest import write_atomically
 from trajectory_miner.export.pairs import preference_pairs
 from trajectory_miner.export.render import SYSTEM_PROMPT, action_text, state_text
+from trajectory_miner.export.selection import Selected, select_sessions
 from trajectory_miner.model import Session
 from trajectory_miner.redaction import DEFAULT_REDACTOR, Redactor
 from trajectory_miner.sessions import load_sessions
@@ -35,16 +36,6 @@ from trajectory_miner.store import Store
 SCHEMA_VERSION = "1"
 DEFAULT_MIN_SCORE = 0.85
 CHUNK = 200
-
-
-class Selected(BaseModel):
-    """A session chosen for the dataset, with the figures of its score card."""
-
-    session_id: str
-    project: str
-    overall: float
-    outcome_confidence: float
-    scorer_version: str
 
 
 class DatasetReport(BaseModel):
@@ -69,23 +60,6 @@ def dataset_schema() -> dict[str, Any]:
     text = resources.files("trajectory_miner.export").joinpath("dataset.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = orjson.loads(text)
     return schema
-
-
-def select_sessions(store: Store, min_score: float) -> list[Selected]:
-    """Main sessions (not subagent sidechains) scored `success` with an overall of at least `min_score`."""
-    rows = store.query(
-        """
-        SELECT c.session_id, s.project, c.overall, c.outcome_confidence, c.scorer_version
-        FROM scores c JOIN sessions s USING (session_id)
-        WHERE c.outcome = 'success' AND c.overall >= ? AND NOT s.is_sidechain
-        ORDER BY s.started_at NULLS FIRST, c.session_id
-        """,
-        [min_score],
-    )
-    return [
-        Selected(session_id=r[0], project=r[1], overall=r[2], outcome_confidence=r[3], scorer_version=r[4])
-        for r in rows
-    ]
 
 
 def session_examples(session: Session, chosen: Selected) -> Iterator[dict[str, Any]]:

@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.export.render import SYSTEM_PROMPT, action_text, state_text
+from trajectory_miner.export.selection import Selected
 from trajectory_miner.sessions import load_sessions
 from trajectory_miner.store import Store
-
-if TYPE_CHECKING:
-    from trajectory_miner.export.dataset import Selected
 
 CHUNK = 200
 

@@ -13,7 +13,7 @@ reading covers the pooled sessions and finds them again.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -29,6 +29,7 @@ from trajectory_miner.export.tables import (
 )
 from trajectory_miner.redaction import Redactor
 from trajectory_miner.store import Store
+from trajectory_miner.utc import stored
 
 
 class PoolError(ValueError):
@@ -130,8 +131,10 @@ def _copy_table(store: Store, table: str, now: datetime) -> int:
         "$1::TIMESTAMP AS updated_at" if table == "sessions" and c == "updated_at" else redacted_expression(table, c)
         for c in columns
     ]
+    # `_write` deleted the other tables' rows of these sessions; the per-step ones have no key to replace by.
+    verb = "INSERT OR REPLACE" if table == "sessions" else "INSERT"
     rows = store.con.execute(
-        f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+        f"{verb} INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
         f"FROM _tm_pool_{table} SEMI JOIN _tm_take USING (session_id, store_id, export_id)",
         [now] if table == "sessions" else [],
     ).fetchall()
@@ -139,7 +142,7 @@ def _copy_table(store: Store, table: str, now: datetime) -> int:
 
 
 def _write(store: Store, present: set[str], report: PoolIngestReport) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = stored()
     store.con.execute("BEGIN TRANSACTION")
     try:
         for table in SESSION_TABLES:

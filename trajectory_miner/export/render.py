@@ -13,6 +13,7 @@ import orjson
 
 from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.model import Session, Step, Turn
+from trajectory_miner.textcap import one_line
 
 SYSTEM_PROMPT = (
     "You are a coding agent working in a software repository through tools. Given the user's request "
@@ -26,12 +27,6 @@ HISTORY_STEPS = 30
 LINE_CHARS = 160
 VALUE_CHARS = 4000
 _CUT = " …[cut]"
-
-
-def one_line(text: str, limit: int) -> str:
-    """Text on one line, at most `limit` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _capped(text: str, limit: int) -> str:

@@ -7,16 +7,15 @@ the same; anything else is read again from the store and extracted anew.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 import orjson
 
 from trajectory_miner.mining.features import FEATURES_VERSION, SessionFeatures, extract
 from trajectory_miner.mining.loader import fingerprints, load_rows
+from trajectory_miner.progress import Progress
 from trajectory_miner.store import Store
-
-Progress = Callable[[int, int, str], None]
+from trajectory_miner.utc import stored
 
 # Each read scans the whole steps table once, whatever the number of sessions asked for: read many at once.
 _CHUNK = 4000
@@ -31,7 +30,7 @@ def _cached(store: Store) -> dict[str, tuple[str, str]]:
 
 def _save(store: Store, items: list[tuple[str, str, str]]) -> None:
     ids = [i[0] for i in items]
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = stored()
     store.con.execute("DELETE FROM miner_features WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
     store.con.execute(
         "INSERT INTO miner_features SELECT unnest($1), unnest($2), unnest($3), unnest($4::TIMESTAMP[])",

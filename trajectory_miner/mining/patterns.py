@@ -15,18 +15,19 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rapidfuzz import fuzz, process
 
 from trajectory_miner.analysis import signatures
-from trajectory_miner.mined import FixType, Incident, Pattern, Severity, StepRef
 from trajectory_miner.mining import behaviours, lessons
 from trajectory_miner.mining.features import Failure, Fix, SessionFeatures
+from trajectory_miner.mining.items import FixType, Incident, Pattern, Severity, StepRef
 from trajectory_miner.mining.kinds import primary_kind
 from trajectory_miner.mining.outcomes import SessionScore
 from trajectory_miner.mining.stats import fisher_greater, lift
-from trajectory_miner.scorecard import DIMENSIONS
+from trajectory_miner.scoring.card import DIMENSIONS
+from trajectory_miner.utc import aware
 
 _MERGE_SCORE = 90
 _MAX_EVIDENCE = 20
@@ -76,10 +77,16 @@ class Population:
     succeeding: int = 0
     # Per dimension, the sum and count of its scores over every scored session mined.
     totals: dict[str, tuple[float, int]] = field(default_factory=dict)
+    # How many sessions record a model at all, and how many record each model.
+    with_models: int = 0
+    per_model: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         groups = Counter(self.group(sid) for sid in self.features)
         self.failing, self.succeeding = groups["failing"], groups["succeeding"]
+        recorded = [set(sf.models) for sf in self.features.values() if sf.models]
+        self.with_models = len(recorded)
+        self.per_model = Counter(model for models in recorded for model in models)
         for dimension in DIMENSIONS:
             values = [
                 s.dimensions[dimension]
@@ -320,7 +327,7 @@ def _root_cause(cluster: Cluster, fixes: list[tuple[str, Fix]]) -> str:
 
 def _moment(stamp: str) -> datetime:
     value = datetime.fromisoformat(stamp)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware(value)
 
 
 def _dimensions(sessions: list[str], population: Population, kinds: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from trajectory_miner.mined import Skill, delete_items, ids_by_cluster, load_skills, save_items
+from trajectory_miner.mining.items import Skill, delete_items, ids_by_cluster, load_skills, save_items
 from trajectory_miner.store import Store
 
 PREFIXES: dict[str, str] = {"patterns": "P", "incidents": "I", "skills": "S", "replays": "R"}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from trajectory_miner.mined import Answer, SelfQuestion, StepRef
 from trajectory_miner.mining.features import Failure, SessionFeatures
+from trajectory_miner.mining.items import Answer, SelfQuestion, StepRef
 from trajectory_miner.mining.patterns import Cluster, Population, step_ref
 
 SYMPTOM = "Is it a symptom of an earlier failure rather than a root cause?"
@@ -100,13 +100,12 @@ def model_dependence(cluster: Cluster, population: Population) -> SelfQuestion:
         names = ", ".join(m for m, _ in seen.most_common(4))
         return SelfQuestion(question=MODEL, answer="no", explanation=f"It occurs with several models: {names}.")
     model = next(iter(seen))
-    others = [
-        sf for sid, sf in population.features.items() if sid not in members and sf.models and model not in sf.models
-    ]
-    if len(others) < _MIN_OTHER_MODEL_SESSIONS:
+    # Every member that records a model records this one, so the others are the rest of those.
+    others = population.with_models - population.per_model[model]
+    if others < _MIN_OTHER_MODEL_SESSIONS:
         text = f"It was seen only with {model}, and too few sessions used another model to compare."
         return SelfQuestion(question=MODEL, answer="open", explanation=text)
-    text = f"It was seen only with {model}; none of {len(others)} sessions with other models hit it."
+    text = f"It was seen only with {model}; none of {others} sessions with other models hit it."
     return SelfQuestion(question=MODEL, answer="partly", explanation=text)
 
 

@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from trajectory_miner.mined import Replay, Skill, StepRef
 from trajectory_miner.mining.features import Fix, SessionFeatures, Stuck
+from trajectory_miner.mining.items import Replay, Skill, StepRef
 from trajectory_miner.mining.patterns import Population
 
 _REASONS = {

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from trajectory_miner.mined import Incident, Pattern, Replay, Skill
+from trajectory_miner.mining.items import Incident, Pattern, Replay, Skill
 from trajectory_miner.mining.outcomes import SKILL_THRESHOLD
 
 _MAX_INCIDENTS_SHOWN = 20

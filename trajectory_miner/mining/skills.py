@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 
 from rapidfuzz import fuzz, process
 
-from trajectory_miner.mined import Skill
 from trajectory_miner.mining import generalise as gen
 from trajectory_miner.mining import lessons
 from trajectory_miner.mining.features import Fix, Procedure, SessionFeatures
+from trajectory_miner.mining.items import Skill
 from trajectory_miner.mining.patterns import Population
 
 _MERGE_SCORE = 85

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from trajectory_miner.mined import Pattern, Skill, load_patterns, load_skills
-from trajectory_miner.scorecard import DIMENSIONS
+from trajectory_miner.mining.items import Pattern, Skill, load_patterns, load_skills
+from trajectory_miner.progress import Progress
+from trajectory_miner.scoring.card import DIMENSIONS
 from trajectory_miner.sessions import session_ids
 from trajectory_miner.store import Store
+from trajectory_miner.utc import aware_or_none
 
 OUTCOMES: tuple[str, ...] = ("success", "partial", "failure", "unknown", "unscored")
 MAX_WEEKS = 52
@@ -31,8 +33,6 @@ TOP_TOOLS = 12
 LOWEST_SESSIONS = 10
 RECENT_SESSIONS = 50
 TITLE_CHARS = 100
-
-Progress = Callable[[int, int, str], None]
 
 
 class Filters(BaseModel):
@@ -215,10 +215,6 @@ def _newest_first(row: SessionRow) -> tuple[float, str]:
     return (-stamp, row.session_id)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _title(title: str, prompt: str | None) -> str:
     text = re.sub(r"\s+", " ", title or prompt or "").strip()
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
@@ -263,7 +259,7 @@ def _session_rows(store: Store) -> list[SessionRow]:
             session_id=r[0],
             project=r[1],
             title=_title(r[2], r[4]),
-            started_at=_aware(r[3]),
+            started_at=aware_or_none(r[3]),
             turns=r[5],
             steps=r[6],
             tool_errors=r[7],
@@ -354,7 +350,7 @@ def _weeks(store: Store, rows: list[SessionRow]) -> tuple[list[Week], int]:
             overall[found.week].append(row.overall)
     scores: dict[tuple[date, str], list[float]] = defaultdict(list)
     for at, dimension, score in store.query(_DIMENSIONS_SQL):
-        key = _monday(_aware(at) or datetime.min.replace(tzinfo=UTC))
+        key = _monday(aware_or_none(at) or datetime.min.replace(tzinfo=UTC))
         if key in weeks and score is not None:
             scores[(key, dimension)].append(float(score))
     for week in weeks.values():

@@ -13,8 +13,9 @@ store reader's child process, the CLI) does not import the rest.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from trajectory_miner.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from trajectory_miner.retrieval.answers import (
@@ -65,7 +66,6 @@ _HOMES = {
     "rank": ("StuckQuery", "find_replays"),
     "votes": ("record_feedback",),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -93,10 +93,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES)

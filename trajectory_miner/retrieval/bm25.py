@@ -99,6 +99,17 @@ class BM25:
         alive = np.frombuffer(self._alive, dtype=np.uint8)
         return int(np.count_nonzero(alive[ids]))
 
+    def holders(self, term: str) -> npt.NDArray[np.uint32]:
+        """The live documents that hold the term, in id order."""
+        posting = self._postings.get(term)
+        if posting is None:
+            return np.zeros(0, dtype=np.uint32)
+        ids = np.frombuffer(posting[0], dtype=np.uint32)
+        if self._live_docs == len(self._lengths):
+            return ids
+        live: npt.NDArray[np.uint32] = ids[np.frombuffer(self._alive, dtype=np.uint8)[ids].astype(bool)]
+        return live
+
     def _idf(self, df: int) -> float:
         n = self._live_docs
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))

@@ -9,10 +9,10 @@ from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.model import Session, Step
 from trajectory_miner.retrieval.answers import SessionDetail, StepLine, fit, size
 from trajectory_miner.retrieval.listing import BadRequest, short_project
-from trajectory_miner.retrieval.text import one_line
-from trajectory_miner.scorecard import load_scorecards
+from trajectory_miner.scoring.card import load_scorecards
 from trajectory_miner.sessions import ambiguity, load_session, resolve_session_id
 from trajectory_miner.store import Store
+from trajectory_miner.textcap import one_line
 
 Detail = Literal["brief", "steps", "full"]
 DETAILS: tuple[str, ...] = ("brief", "steps", "full")

@@ -20,7 +20,8 @@ from trajectory_miner.analysis import recoveries
 from trajectory_miner.analysis.commands import is_read_only, programs
 from trajectory_miner.analysis.recoveries import Action, Reading
 from trajectory_miner.analysis.signatures import signature_family
-from trajectory_miner.retrieval.text import command_words, one_line
+from trajectory_miner.retrieval.text import command_words
+from trajectory_miner.textcap import one_line
 
 Resolution = Literal["verified", "likely", "no"]
 

@@ -4,16 +4,22 @@ It is filled from the messages of `snapshot.read_changes`: once whole, then with
 changed (sessions the ingester touched, and the small tables when they changed). A session
 comes as its kept documents (`kept`) or as rows the index works them out from; one read
 again replaces its documents. Queries never touch the store.
+
+An index pickles compactly for `saved`: each item as its own small pickle, unpacked the first
+time a query touches it, and the patterns as one, unpacked when listed. So loading a saved
+index costs little more than its postings, and a question pays only for its candidates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import pickle
+from collections import Counter
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from trajectory_miner.analysis.signatures import signature_family
-from trajectory_miner.mined import Pattern, Replay, Skill
+from trajectory_miner.mining.items import Pattern, Replay, Skill
 from trajectory_miner.retrieval.bm25 import BM25
 from trajectory_miner.retrieval.episodes import Episode
 from trajectory_miner.retrieval.kept import decode, interned, session_docs
@@ -48,6 +54,57 @@ class SessionInfo:
 Item = Episode | Replay | Skill
 
 
+class Items(MutableMapping[int, Item]):
+    """The index's items by document id; those of a saved index are unpacked on first use.
+
+    Each packs with what `fix_keys` (the index's, by item identity) holds for it, so
+    that work done once for an item is not done again after a save. Iteration runs in
+    document order, the order the items were added in.
+    """
+
+    def __init__(self, packed: dict[int, bytes] | None = None) -> None:
+        self._open: dict[int, Item] = {}
+        self._packed: dict[int, bytes] = packed or {}
+        self.fix_keys: dict[int, str] = {}
+
+    def __getitem__(self, doc: int) -> Item:
+        item = self._open.get(doc)
+        if item is None:
+            item, key = pickle.loads(self._packed.pop(doc))
+            self._open[doc] = item
+            if key is not None:
+                self.fix_keys[id(item)] = key
+        return item
+
+    def __contains__(self, doc: object) -> bool:
+        return doc in self._open or doc in self._packed
+
+    def __setitem__(self, doc: int, item: Item) -> None:
+        self._packed.pop(doc, None)
+        self._open[doc] = item
+
+    def __delitem__(self, doc: int) -> None:
+        if self._open.pop(doc, None) is None:
+            del self._packed[doc]
+
+    def __len__(self) -> int:
+        return len(self._open) + len(self._packed)
+
+    def __iter__(self) -> Iterator[int]:
+        if not self._packed:
+            return iter(sorted(self._open))
+        return iter(sorted([*self._open, *self._packed]))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        packed = dict(self._packed)
+        keys = self.fix_keys
+        packed.update(
+            (doc, pickle.dumps((item, keys.get(id(item))), protocol=pickle.HIGHEST_PROTOCOL))
+            for doc, item in self._open.items()
+        )
+        return (Items, (packed,))
+
+
 class MemoryIndex:
     """Everything retrieval answers from."""
 
@@ -58,22 +115,54 @@ class MemoryIndex:
 
     def _reset(self) -> None:
         self.sessions: dict[str, SessionInfo] = {}
-        self.items: dict[int, Item] = {}
+        self.items = Items()
         self.item_bm25 = BM25()
         self.session_bm25 = BM25()
         self.session_of_doc: dict[int, str] = {}
         self.families: dict[str, set[int]] = {}
+        # Episodes a later step got past, with what worked: all the hint table reads.
+        self.verified: set[int] = set()
         self.replays: dict[str, Replay] = {}
         self.skills: dict[str, Skill] = {}
-        self.patterns: list[Pattern] = []
+        self.patterns = []
         self.feedback: dict[str, tuple[int, int]] = {}
         self.outcomes: dict[str, str] = {}
         self.marks: Marks | None = None
         self.newest: float | None = None
         # Normalised fixes of items, by the item's identity (filled while ranking).
         self.fix_keys: dict[int, str] = {}
+        self.items.fix_keys = self.fix_keys
         self._mined_docs: list[int] = []
+        # Token counts of the mined items' text: mining again mostly rewrites the same items.
+        self._mined_terms: dict[str, dict[str, int]] = {}
         self._strings: dict[str, str] = {}
+
+    _patterns: list[Pattern] | bytes
+
+    @property
+    def patterns(self) -> list[Pattern]:
+        """The mined failure patterns (unpacked on first use when the index was saved)."""
+        if isinstance(self._patterns, bytes):
+            unpacked: list[Pattern] = pickle.loads(self._patterns)
+            self._patterns = unpacked
+            return unpacked
+        return self._patterns
+
+    @patterns.setter
+    def patterns(self, patterns: list[Pattern]) -> None:
+        self._patterns = patterns
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        # Caches: the interned strings, and fix keys by object identity, which a copy changes.
+        state["_strings"], state["fix_keys"] = {}, {}
+        if not isinstance(self._patterns, bytes):
+            state["_patterns"] = pickle.dumps(self._patterns, protocol=pickle.HIGHEST_PROTOCOL)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.items.fix_keys = self.fix_keys
 
     # -- building --------------------------------------------------------------------------
 
@@ -179,6 +268,8 @@ class MemoryIndex:
             doc = self.item_bm25.add_counts(counts)
             self._add_item(doc, episode, [episode.family])
             info.episode_docs.append(doc)
+            if episode.resolution == "verified" and episode.worked_next:
+                self.verified.add(doc)
 
     def _add_item(self, doc: int, item: Item, families: Iterable[str]) -> None:
         self.items[doc] = item
@@ -189,6 +280,7 @@ class MemoryIndex:
     def _remove_item(self, doc: int) -> None:
         item = self.items.pop(doc, None)
         self.item_bm25.remove(doc)
+        self.verified.discard(doc)
         if item is None:
             return
         self.fix_keys.pop(id(item), None)
@@ -206,14 +298,20 @@ class MemoryIndex:
         self.replays = {r.id: r for r in replays}
         self.skills = {s.id: s for s in skills}
         self.patterns = patterns
+        known, self._mined_terms = self._mined_terms, {}
         for replay in replays:
             parts = [replay.stuck_reason, replay.signature, *replay.next_steps, replay.expected_improvement]
-            self._add_mined(replay, "\n".join(parts))
+            self._add_mined(replay, "\n".join(parts), known)
         for skill in skills:
-            self._add_mined(skill, "\n".join([skill.name, skill.description, skill.trigger, *skill.steps]))
+            self._add_mined(skill, "\n".join([skill.name, skill.description, skill.trigger, *skill.steps]), known)
 
-    def _add_mined(self, item: Replay | Skill, text: str) -> None:
-        doc = self.item_bm25.add(tokens(text) if self.with_terms else [])
+    def _add_mined(self, item: Replay | Skill, text: str, known: dict[str, dict[str, int]]) -> None:
+        counts: dict[str, int] = {}
+        if self.with_terms:
+            found = known.get(text)
+            counts = found if found is not None else dict(Counter(tokens(text)))
+            self._mined_terms[text] = counts
+        doc = self.item_bm25.add_counts(counts)
         self._add_item(doc, item, item_families(item))
         self._mined_docs.append(doc)
 

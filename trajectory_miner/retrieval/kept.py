@@ -23,8 +23,9 @@ import orjson
 
 from trajectory_miner.analysis.signatures import SIGNATURE_VERSION, signature_family
 from trajectory_miner.retrieval.episodes import Episode, extract
-from trajectory_miner.retrieval.text import one_line, tokens
+from trajectory_miner.retrieval.text import tokens
 from trajectory_miner.store import Store
+from trajectory_miner.textcap import one_line
 
 if TYPE_CHECKING:
     from trajectory_miner.retrieval.snapshot import SessionRow

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from rapidfuzz import fuzz
 
-from trajectory_miner.mined import SEVERITY_ORDER, Skill
+from trajectory_miner.mining.items import SEVERITY_ORDER, Skill
 from trajectory_miner.retrieval.answers import BadRequest as BadRequest  # callers name it from here too
 from trajectory_miner.retrieval.answers import (
     PatternLine,
@@ -21,7 +21,8 @@ from trajectory_miner.retrieval.answers import (
 )
 from trajectory_miner.retrieval.index import MemoryIndex, SessionInfo
 from trajectory_miner.retrieval.relevance import FLOOR, Coverage, coverage, shown_words
-from trajectory_miner.retrieval.text import one_line, tokens
+from trajectory_miner.retrieval.text import tokens
+from trajectory_miner.textcap import one_line
 
 OUTCOMES = ("success", "partial", "failure", "unknown")
 SKILL_STATUSES = ("candidate", "approved", "exported", "rejected", "retired")

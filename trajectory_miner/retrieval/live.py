@@ -7,11 +7,15 @@ opens it briefly (in this process, or in a child process so that this one never 
 DuckDB's memory), updates the in-memory index, and lets go at once. When the ingester holds
 the lock past a short wait, the answer comes from the last index, saying so; with no index
 yet it is a clear "busy".
+
+With `saved`, the first read starts from the index saved beside the store (`saved`): as it is
+when the database file is as it was saved, else brought up to date with what changed since.
+After each read of the store the index is saved again; with `background`, in a thread after
+the answer, so that the question that found the store changed does not wait for it.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,9 +27,9 @@ from pydantic import BaseModel
 
 from trajectory_miner.retrieval.index import MemoryIndex, NeedsRebuild
 from trajectory_miner.retrieval.reader import LocalSource, Source
+from trajectory_miner.retrieval.saved import Stamp, file_stamp, load, save, saved_at
 from trajectory_miner.store import StoreBusy, StoreError, StoreMissing
 
-Stamp = tuple[int, int, int, int]
 BUSY = "the store is busy (the ingester is writing to it): try again in a moment"
 
 
@@ -40,6 +44,8 @@ class LiveIndex:
         wait_seconds: float = 0.5,
         first_wait_seconds: float = 3.0,
         on_refresh: Callable[[MemoryIndex], None] | None = None,
+        saved: bool = False,
+        background: bool = False,
     ) -> None:
         self.database = database
         self.source: Source = source or LocalSource(database)
@@ -47,22 +53,12 @@ class LiveIndex:
         # With no index to fall back on, waiting out the ingester a little longer beats "busy".
         self.first_wait_seconds = max(first_wait_seconds, wait_seconds)
         self.on_refresh = on_refresh
+        self.saved = saved
+        self.background = background
         self._lock = threading.RLock()
         self._index: MemoryIndex | None = None
         self._stamp: Stamp | None = None
         self._read_at = 0.0
-
-    def _file_stamp(self) -> Stamp | None:
-        try:
-            main = os.stat(self.database)
-        except FileNotFoundError:
-            return None
-        try:
-            wal = os.stat(self.database.with_name(self.database.name + ".wal"))
-            wal_stamp = (wal.st_mtime_ns, wal.st_size)
-        except FileNotFoundError:
-            wal_stamp = (0, 0)
-        return (main.st_mtime_ns, main.st_size, *wal_stamp)
 
     def _missing(self) -> StoreMissing:
         return StoreMissing(f"no store at {self.database} yet: run `trajectory-miner ingest` first")
@@ -80,10 +76,12 @@ class LiveIndex:
 
     def _refresh(self) -> str:
         """Bring the index up to date; returns a note when it could not."""
-        stamp = self._file_stamp()
+        stamp = file_stamp(self.database)
         if stamp is None:
             self._index, self._stamp = None, None
             raise self._missing()
+        if self._index is None and self.saved and self._start_saved(stamp):
+            return ""
         if self._index is not None and stamp == self._stamp:
             return ""
         try:
@@ -99,7 +97,30 @@ class LiveIndex:
         self._index, self._stamp, self._read_at = index, stamp, time.time()
         if self.on_refresh is not None:
             self.on_refresh(index)
+        if self.saved and self.background:
+            threading.Thread(target=self._save, args=(stamp,), name="miner-save", daemon=True).start()
+        elif self.saved:
+            self._save(stamp)
         return ""
+
+    def _start_saved(self, stamp: Stamp) -> bool:
+        """Start from the saved index; True when it holds what the database file does now."""
+        loaded = load(self.database)
+        if loaded is None:
+            return False
+        index, saved_stamp = loaded
+        # Either way a store too busy to read is answered from it, saying how old it is.
+        self._index, self._read_at = index, saved_at(self.database)
+        if saved_stamp != stamp:
+            return False
+        self._stamp = stamp
+        return True
+
+    def _save(self, stamp: Stamp) -> None:
+        """Save the index, unless a newer read came first (it saves its own)."""
+        with self._lock:
+            if self._index is not None and self._stamp == stamp:
+                save(self._index, self.database, stamp)
 
     def warm(self) -> None:
         """Build the index ahead of the first question (errors wait for that question to report)."""

@@ -34,16 +34,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
 from trajectory_miner.analysis.signatures import error_signature, family, is_generic, normalise, signature_family
-from trajectory_miner.mined import Replay, Skill
+from trajectory_miner.mining.items import Replay, Skill
 from trajectory_miner.retrieval.answers import ReplayAnswer, ReplayHit
 from trajectory_miner.retrieval.episodes import Episode, fix_step
 from trajectory_miner.retrieval.index import Item, MemoryIndex, item_families
 from trajectory_miner.retrieval.relevance import FLOOR, Coverage, coverage, shown_words
-from trajectory_miner.retrieval.text import command_words, one_line, tokens
+from trajectory_miner.retrieval.text import command_words, tokens
+from trajectory_miner.textcap import one_line
 
 W_SIGNATURE = 3.0
 W_TEXT = 2.0
@@ -148,11 +150,18 @@ def _signature_matches(index: MemoryIndex, signature: str | None, description: s
             for doc in index.families.get(key, ()):
                 item = index.items.get(doc)
                 other = _signature_of(item, key) if item is not None else ""
-                if not other or is_generic(other) or family(other) != kind:
+                if not other or _kind(other) != kind:
                     continue
                 if found.get(doc, (0.0, ""))[0] < strength:
                     found[doc] = (strength, key)
     return found
+
+
+@lru_cache(maxsize=65_536)
+def _kind(signature: str) -> str:
+    """The signature's `family`, "" for a generic one: asked of every close match, and the
+    same few signatures come back question after question."""
+    return "" if is_generic(signature) else family(signature)
 
 
 def _query_tokens(query: StuckQuery) -> list[str]:
@@ -413,9 +422,11 @@ def _score_feedback(c: _Scored, index: MemoryIndex) -> None:
         c.reasons.append(f"marked harmful {harmful}×")
 
 
+@lru_cache(maxsize=65_536)
 def _alike(step: str) -> str:
     """A step line with what differs between two runs of one step left out: paths, ids and
-    numbers (`normalise`), and the numbers inside names (`report_1`, `report_2`)."""
+    numbers (`normalise`), and the numbers inside names (`report_1`, `report_2`). Sessions
+    repeat the same fixes, so the answers are kept."""
     return _DIGITS.sub("<n>", normalise(step))
 
 
@@ -452,14 +463,13 @@ def _group_by_fix(candidates: list[_Scored], index: MemoryIndex, asked: _Asked) 
     for members in groups.values():
         # Only members as good as the best match compete on the finer preferences.
         top = max(m.score for m in members)
-        tied = [m for m in members if m.score >= top - 1e-9]
-        tied.sort(key=preference)
-        members.sort(key=lambda m: m is not tied[0])
-        leader = members[0]
+        leader = min((m for m in members if m.score >= top - 1e-9), key=preference)
+        # The leader's sessions first, then the others' in the order they came, each once.
+        sessions = dict.fromkeys(_sessions_of(leader.item))
         for member in members:
-            for sid in _sessions_of(member.item):
-                if sid not in leader.sessions:
-                    leader.sessions.append(sid)
+            if member is not leader:
+                sessions.update(dict.fromkeys(_sessions_of(member.item)))
+        leader.sessions = list(sessions)
         verified = {m.item.session for m in members if isinstance(m.item, Episode) and m.item.resolution == "verified"}
         leader.support = len(verified)
         best.append(leader)

@@ -86,7 +86,7 @@ def coverage(bm25: BM25, terms: Sequence[str], prior: float = 0.0) -> Coverage:
     held = np.zeros(bm25.size, dtype=np.float32)
     for weight, term, seen in weighed:
         if seen:
-            held += np.float32(weight) * (bm25.scores([term]) > 0)
+            held[bm25.holders(term)] += np.float32(weight)
     total = sum(w for w, _, _ in weighed) + prior * unseen if weighed else 0.0
     return Coverage(
         words=tuple(t for _, t, _ in weighed),

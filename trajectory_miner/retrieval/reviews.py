@@ -11,9 +11,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from trajectory_miner.retrieval.listing import BadRequest
-from trajectory_miner.retrieval.text import one_line
 from trajectory_miner.skills.lifecycle import SkillNotFound, TransitionError, change_status
 from trajectory_miner.store import Store
+from trajectory_miner.textcap import one_line
 
 Decision = Literal["approve", "reject", "retire"]
 DECISIONS: dict[str, Literal["approved", "rejected", "retired"]] = {

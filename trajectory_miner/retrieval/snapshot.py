@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from trajectory_miner.mined import load_patterns, load_replays, load_skills
+from trajectory_miner.mining.items import load_patterns, load_replays, load_skills
 from trajectory_miner.retrieval import kept
 from trajectory_miner.retrieval.episodes import StepRow
 from trajectory_miner.store import Store

@@ -16,7 +16,6 @@ from trajectory_miner.analysis.commands import parse
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,47}")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"\s+")
 
 _STOPWORD_TEXT = """
     a an and are as at be been but by can did do does for from had has have he her his how i if in into is
@@ -61,12 +60,6 @@ def tokens(text: str, limit: int = 20_000) -> list[str]:
 def clean(text: str) -> str:
     """The text without control characters (newlines and tabs kept) and in NFC form."""
     return _CONTROL.sub("", unicodedata.normalize("NFC", text))
-
-
-def one_line(text: str, limit: int = 160) -> str:
-    """The text on one line, whitespace collapsed, cut to `limit` characters with an ellipsis."""
-    line = _SPACES.sub(" ", clean(text)).strip()
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def command_words(command: str) -> set[str]:

@@ -7,9 +7,9 @@ import re
 from trajectory_miner import feedback
 from trajectory_miner.retrieval.answers import FeedbackReceipt
 from trajectory_miner.retrieval.listing import BadRequest
-from trajectory_miner.retrieval.text import one_line
 from trajectory_miner.sessions import resolve_session_id
 from trajectory_miner.store import Store
+from trajectory_miner.textcap import one_line
 
 VERDICTS = ("helpful", "harmful")
 STORED_VERDICT = {"helpful": "good", "harmful": "bad"}

@@ -5,45 +5,37 @@ score carries the rule that computed it and the evidence (steps and facts) that 
 Cards are stored with `SCORER_VERSION`; after a change to any rule, bump the version and
 `rescore_sessions` recomputes them all. A session with no turns (a file that held only
 metadata) gets no card: there is nothing to judge, and a card would enter every average.
+
+The names below load with their module on first use, so that a process needing one part
+does not import the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from trajectory_miner.collector import collector_paused
-from trajectory_miner.feedback import Feedback, latest_feedback
-from trajectory_miner.mined import Skill, load_skills
-from trajectory_miner.model import Session
-from trajectory_miner.scorecard import DIMENSIONS, DimensionScore, Scorecard, TurnScore, save_scorecards
-from trajectory_miner.scoring.adherence import ACTIVE_STATUSES, skill_adherence
-from trajectory_miner.scoring.completion import end_state, task_completion
-from trajectory_miner.scoring.dimensions import (
-    context_health,
-    error_recovery,
-    routing_accuracy,
-    tool_efficiency,
-)
-from trajectory_miner.scoring.facts import resolve_failures, session_facts
-from trajectory_miner.scoring.outcome import label_outcome
-from trajectory_miner.sessions import load_sessions
-from trajectory_miner.store import Store
+from trajectory_miner.lazy import lazy_attributes
 
-SCORER_VERSION = "3"
+if TYPE_CHECKING:
+    from trajectory_miner.scoring.scorer import (
+        SCORER_VERSION,
+        WEIGHTS,
+        overall,
+        rescore_sessions,
+        score_session,
+        stale_session_ids,
+    )
 
-# How much each dimension counts in the overall score; whether the work got done counts most.
-WEIGHTS: dict[str, float] = {
-    "task_completion": 0.4,
-    "error_recovery": 0.2,
-    "tool_efficiency": 0.1,
-    "routing_accuracy": 0.1,
-    "context_health": 0.1,
-    "skill_adherence": 0.1,
+_HOMES = {
+    "scorer": (
+        "SCORER_VERSION",
+        "WEIGHTS",
+        "overall",
+        "rescore_sessions",
+        "score_session",
+        "stale_session_ids",
+    ),
 }
-CHUNK = 500
-
-Progress = Callable[[int, int, str], None]
 
 __all__ = [
     "SCORER_VERSION",
@@ -55,124 +47,4 @@ __all__ = [
 ]
 
 
-def overall(scores: dict[str, float], applicable: dict[str, bool]) -> float:
-    """The weighted mean of the applicable dimensions' scores."""
-    used = [d for d in DIMENSIONS if d in scores and applicable.get(d, True)]
-    weight = sum(WEIGHTS[d] for d in used)
-    if not weight:
-        return 1.0
-    return round(sum(WEIGHTS[d] * scores[d] for d in used) / weight, 4)
-
-
-def score_session(
-    session: Session,
-    feedback: Feedback | None = None,
-    skills: Sequence[Skill] = (),
-    *,
-    output_budget: int = 4000,
-) -> Scorecard:
-    """The score card of one session.
-
-    `feedback` is the user's latest verdict on the session, if any; `skills` are mined skills
-    (only approved and exported ones count); `output_budget` is the tool-output size in
-    characters above which an output counts against context health.
-    """
-    facts = session_facts(session)
-    resolutions = resolve_failures(facts.steps)
-    state = end_state(facts, resolutions)
-    verdict = feedback.verdict if feedback is not None else None
-    note = feedback.note if feedback is not None else ""
-    results: dict[str, tuple[DimensionScore, dict[int, float]]] = {
-        "task_completion": task_completion(facts, state, verdict, note),
-        "tool_efficiency": tool_efficiency(facts),
-        "error_recovery": error_recovery(facts, resolutions),
-        "skill_adherence": skill_adherence(facts, skills),
-        "routing_accuracy": routing_accuracy(facts),
-        "context_health": context_health(facts, output_budget),
-    }
-    dimensions = {name: results[name][0] for name in DIMENSIONS}
-    applicable = {name: card.applicable for name, card in dimensions.items()}
-    adherence = dimensions["skill_adherence"].score if applicable["skill_adherence"] else 1.0
-    label = label_outcome(state, adherence, bool(facts.steps), verdict, note)
-    return Scorecard(
-        session_id=session.session_id,
-        scorer_version=SCORER_VERSION,
-        overall=overall({n: c.score for n, c in dimensions.items()}, applicable),
-        dimensions=dimensions,
-        turns=_turn_scores(session, results, applicable),
-        outcome=label.outcome,
-        outcome_confidence=label.confidence,
-        outcome_source=label.source,
-        outcome_reason=label.reason,
-    )
-
-
-def _turn_scores(
-    session: Session, results: dict[str, tuple[DimensionScore, dict[int, float]]], applicable: dict[str, bool]
-) -> list[TurnScore]:
-    turns: list[TurnScore] = []
-    for turn in session.turns:
-        scores = {name: results[name][1].get(turn.turn_index, 1.0) for name in DIMENSIONS}
-        turns.append(TurnScore(turn_index=turn.turn_index, overall=overall(scores, applicable), dimensions=scores))
-    return turns
-
-
-def _active_skills(store: Store) -> list[Skill]:
-    return [s for s in load_skills(store) if s.status in ACTIVE_STATUSES]
-
-
-_STALE_SQL = """
-    SELECT s.session_id FROM sessions s LEFT JOIN scores c USING (session_id)
-    WHERE CASE WHEN s.session_id IN (SELECT session_id FROM turns UNION SELECT session_id FROM steps)
-        THEN c.session_id IS NULL OR c.scorer_version <> ?
-        ELSE c.session_id IS NOT NULL END
-    ORDER BY s.session_id
-"""
-
-
-def stale_session_ids(store: Store) -> list[str]:
-    """Sessions with turns and no card from this scorer version, and sessions with no turns but a card."""
-    return [r[0] for r in store.query(_STALE_SQL, [SCORER_VERSION])]
-
-
-def _drop_cards(store: Store, ids: Sequence[str]) -> None:
-    if ids:
-        for table in ("dimension_scores", "scores"):
-            store.con.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [list(ids)])
-
-
-def rescore_sessions(
-    store: Store,
-    ids: Iterable[str] | None = None,
-    *,
-    progress: Progress | None = None,
-    chunk_size: int = CHUNK,
-    output_budget: int = 4000,
-) -> int:
-    """Score the given sessions (all when `ids` is None) and store their cards; returns how many.
-
-    Sessions are loaded in chunks, each chunk's cards stored in one transaction. Ids the store
-    does not know are skipped; a session with no turns is not scored, and a card it had is removed.
-    """
-    wanted = list(ids) if ids is not None else [r[0] for r in store.query("SELECT session_id FROM sessions")]
-    skills = _active_skills(store)
-    done = 0
-    now = datetime.now(UTC)
-    for start in range(0, len(wanted), chunk_size):
-        part = wanted[start : start + chunk_size]
-        with collector_paused():
-            verdicts = latest_feedback(store, part)
-            loaded = load_sessions(store, part)
-            cards = [
-                score_session(s, verdicts.get(s.session_id), skills, output_budget=output_budget)
-                for s in loaded
-                if s.turns
-            ]
-            _drop_cards(store, [s.session_id for s in loaded if not s.turns])
-            for card in cards:
-                card.scored_at = now
-            save_scorecards(store, cards)
-        done += len(cards)
-        if progress is not None:
-            progress(min(start + chunk_size, len(wanted)), len(wanted), part[-1])
-    return done
+__getattr__ = lazy_attributes(__name__, _HOMES)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from trajectory_miner.analysis.checks import check_kind
 from trajectory_miner.analysis.commands import parse, parse_pattern
 from trajectory_miner.analysis.signatures import signature_family
-from trajectory_miner.mined import Skill
-from trajectory_miner.scorecard import DimensionScore
-from trajectory_miner.scoring.facts import SessionFacts, StepFacts
-from trajectory_miner.scoring.measure import Finding, additive, clamp
+from trajectory_miner.mining.items import Skill
+from trajectory_miner.scoring.card import DimensionScore
+from trajectory_miner.scoring.facts import ScoringFacts, StepFacts
+from trajectory_miner.scoring.measure import ScoreFact, additive, clamp
 from trajectory_miner.transcript import SKILL_BODY_CAP, SKILL_BODY_MARKER
 
 ADHERENCE_RULE = (
@@ -182,7 +182,7 @@ def met(expectation: Expectation, later: list[StepFacts]) -> bool:
     return any(i.step.tool_name == expectation.value for i in ok)
 
 
-def _body_lines(facts: SessionFacts, item: StepFacts) -> list[str]:
+def _body_lines(facts: ScoringFacts, item: StepFacts) -> list[str]:
     for event in facts.session.events:
         if event.kind == "meta" and event.step_index == item.index and SKILL_BODY_MARKER in event.detail[:80]:
             lines = event.detail.splitlines()[1:]
@@ -203,7 +203,7 @@ def _trigger_matches(trigger: str, prompt: str) -> bool:
     return present >= 2 and present / len(words) >= 0.6
 
 
-def in_play(facts: SessionFacts, skills: Sequence[Skill]) -> list[InPlay]:
+def in_play(facts: ScoringFacts, skills: Sequence[Skill]) -> list[InPlay]:
     """Every skill in play in the session and where it came into play."""
     active = [s for s in skills if s.status in ACTIVE_STATUSES]
     named = _by_name(active)
@@ -234,7 +234,7 @@ def in_play(facts: SessionFacts, skills: Sequence[Skill]) -> list[InPlay]:
     return found
 
 
-def _trigger_start(facts: SessionFacts, skill: Skill) -> tuple[int, str] | None:
+def _trigger_start(facts: ScoringFacts, skill: Skill) -> tuple[int, str] | None:
     for turn in facts.session.turns:
         if turn.kind == "prompt" and skill.trigger and _trigger_matches(skill.trigger, turn.prompt):
             pos = next((p for p, i in enumerate(facts.steps) if i.turn >= turn.turn_index), None)
@@ -247,14 +247,14 @@ def _trigger_start(facts: SessionFacts, skill: Skill) -> tuple[int, str] | None:
     return None
 
 
-def skill_adherence(facts: SessionFacts, skills: Sequence[Skill] = ()) -> tuple[DimensionScore, dict[int, float]]:
+def skill_adherence(facts: ScoringFacts, skills: Sequence[Skill] = ()) -> tuple[DimensionScore, dict[int, float]]:
     plays = in_play(facts, skills)
     judged = [p for p in plays if p.expectations]
-    findings: list[Finding] = []
+    findings: list[ScoreFact] = []
     for play in plays:
         if not play.expectations:
             findings.append(
-                Finding(
+                ScoreFact(
                     f"skill {play.name} {play.how}; its steps are not known, so they are not judged",
                     0.0,
                     play.turn_index,
@@ -268,7 +268,7 @@ def skill_adherence(facts: SessionFacts, skills: Sequence[Skill] = ()) -> tuple[
             done = met(expectation, later)
             what = f"{expectation.kind} {expectation.value}"
             fact = f"skill {play.name} ({play.how}): {what} {'seen' if done else 'never seen'} after it"
-            findings.append(Finding(fact, 0.0 if done else -share, play.turn_index, play.step_index))
+            findings.append(ScoreFact(fact, 0.0 if done else -share, play.turn_index, play.step_index))
     card = additive("skill_adherence", ADHERENCE_RULE, 1.0, findings, applicable=bool(judged))
     turns = {t.turn_index: 1.0 for t in facts.session.turns}
     for finding in findings:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from trajectory_miner.analysis.checks import Check
+from trajectory_miner.analysis.checks import CheckRun
 from trajectory_miner.analysis.recoveries import EDIT_TOOLS, path_class
 from trajectory_miner.model import Turn
-from trajectory_miner.scorecard import DimensionScore
-from trajectory_miner.scoring.facts import Resolution, SessionFacts, StepFacts
-from trajectory_miner.scoring.measure import Finding, additive, clamp
+from trajectory_miner.scoring.card import DimensionScore
+from trajectory_miner.scoring.facts import FailureResolution, ScoringFacts, StepFacts
+from trajectory_miner.scoring.measure import ScoreFact, additive, clamp
 
 COMPLETION_RULE = (
     "Starts at 0.75; the last test or build run passing, or a failed command running clean after a fix "
@@ -55,11 +55,11 @@ SELF_REPORTED_FAILURE = re.compile(
 class EndState:
     """What the end of a session shows, and the user's reactions along the way."""
 
-    last_check: Check | None = None
+    last_check: CheckRun | None = None
     changed_after_check: list[str] = field(default_factory=list)
     # The last failure a later step got past, when no check ran after that step: the failed
     # command running clean is the session's proof.
-    last_recovery: Resolution | None = None
+    last_recovery: FailureResolution | None = None
     changed_after_recovery: list[str] = field(default_factory=list)
     # Test files edited to turn the last check from failing to passing, with no code changed.
     tests_edited_to_pass: list[str] = field(default_factory=list)
@@ -117,7 +117,7 @@ def is_correction(turn: Turn) -> bool:
     return bool(CORRECTION.search(head))
 
 
-def corrections(facts: SessionFacts) -> list[tuple[int, str]]:
+def corrections(facts: ScoringFacts) -> list[tuple[int, str]]:
     """(the turn corrected, the correcting prompt) for each prompt after the first that corrects."""
     found: list[tuple[int, str]] = []
     previous: Turn | None = None
@@ -138,11 +138,11 @@ def _is_code(path: str) -> bool:
     return not path.endswith(_PROSE)
 
 
-def _last_verdict(checks: list[Check]) -> Check | None:
+def _last_verdict(checks: list[CheckRun]) -> CheckRun | None:
     return next((c for c in reversed(checks) if c.passed is not None), None)
 
 
-def end_state(facts: SessionFacts, resolutions: list[Resolution]) -> EndState:
+def end_state(facts: ScoringFacts, resolutions: list[FailureResolution]) -> EndState:
     """The end state of the whole session."""
     state = EndState(corrections=corrections(facts))
     state.last_check = _last_verdict(facts.checks)
@@ -175,7 +175,7 @@ def end_state(facts: SessionFacts, resolutions: list[Resolution]) -> EndState:
     return state
 
 
-def _last_recovery(state: EndState, facts: SessionFacts, resolutions: list[Resolution]) -> None:
+def _last_recovery(state: EndState, facts: ScoringFacts, resolutions: list[FailureResolution]) -> None:
     recovered = [r for r in resolutions if r.by is not None and r.status in ("resolved", "slow")]
     if not recovered:
         return
@@ -189,7 +189,9 @@ def _last_recovery(state: EndState, facts: SessionFacts, resolutions: list[Resol
     state.changed_after_recovery = sorted({p for i in after for p in i.writes if _is_code(p)})
 
 
-def _tests_edited_to_pass(facts: SessionFacts, resolutions: list[Resolution], check: Check | None) -> list[str]:
+def _tests_edited_to_pass(
+    facts: ScoringFacts, resolutions: list[FailureResolution], check: CheckRun | None
+) -> list[str]:
     """The test files edited between the last failing run of the final check and its passing run,
     when nothing but tests was edited: the check passes because it checks less."""
     if check is None or not check.passed:
@@ -222,7 +224,7 @@ def _gave_up(turns: list[Turn]) -> str:
     return text[start : min(ends, default=len(text)) + 1].strip()
 
 
-def _interrupts(facts: SessionFacts) -> list[tuple[int, int]]:
+def _interrupts(facts: ScoringFacts) -> list[tuple[int, int]]:
     seen: set[int] = set()
     found: list[tuple[int, int]] = []
     for event in facts.session.events:
@@ -236,15 +238,15 @@ def _interrupts(facts: SessionFacts) -> list[tuple[int, int]]:
     return found
 
 
-def _findings(state: EndState) -> list[Finding]:
-    findings: list[Finding] = []
+def _findings(state: EndState) -> list[ScoreFact]:
+    findings: list[ScoreFact] = []
     check = state.last_check
     if check is not None:
         where = (check.turn_index, check.step_index)
         if check.passed and state.tests_edited_to_pass:
             names = ", ".join(p.rsplit("/", 1)[-1] for p in state.tests_edited_to_pass[:3])
             findings.append(
-                Finding(
+                ScoreFact(
                     f"last {check.tool} run passed only after editing the tests ({names}), not the code", -0.5, *where
                 )
             )
@@ -252,16 +254,16 @@ def _findings(state: EndState) -> list[Finding]:
             if state.changed_after_check:
                 names = ", ".join(p.rsplit("/", 1)[-1] for p in state.changed_after_check[:3])
                 findings.append(
-                    Finding(
+                    ScoreFact(
                         f"last {check.tool} run passed ({check.summary}), but {names} changed after",
                         0.1,
                         *where,
                     )
                 )
             else:
-                findings.append(Finding(f"last {check.tool} run passed ({check.summary})", 0.25, *where))
+                findings.append(ScoreFact(f"last {check.tool} run passed ({check.summary})", 0.25, *where))
         else:
-            findings.append(Finding(f"last {check.tool} run failed ({check.summary})", -0.5, *where))
+            findings.append(ScoreFact(f"last {check.tool} run failed ({check.summary})", -0.5, *where))
     recovery = state.last_recovery
     if recovery is not None and recovery.by is not None and (check is None or check.passed):
         ran = recovery.by.command or recovery.by.step.tool_name
@@ -269,47 +271,51 @@ def _findings(state: EndState) -> list[Finding]:
         if check is not None and check.passed:
             units = 0.0
         findings.append(
-            Finding(f"`{ran[:80]}` failed, then ran clean after the fix", units, recovery.by.turn, recovery.by.index)
+            ScoreFact(f"`{ran[:80]}` failed, then ran clean after the fix", units, recovery.by.turn, recovery.by.index)
         )
     if state.open_failure is not None:
         item = state.open_failure
-        findings.append(Finding(f"ended on a failure nobody got past: {item.family[:90]}", -0.3, item.turn, item.index))
+        findings.append(
+            ScoreFact(f"ended on a failure nobody got past: {item.family[:90]}", -0.3, item.turn, item.index)
+        )
     if state.gave_up:
-        findings.append(Finding(f"the model said it did not succeed: “{state.gave_up[:120]}”", -0.3))
-    penalties = [Finding("the user interrupted the work", -0.3, t, s if s >= 0 else None) for t, s in state.interrupts]
-    penalties += [Finding(f"the user corrected the work: “{text}”", -0.3, t) for t, text in state.corrections]
+        findings.append(ScoreFact(f"the model said it did not succeed: “{state.gave_up[:120]}”", -0.3))
+    penalties = [
+        ScoreFact("the user interrupted the work", -0.3, t, s if s >= 0 else None) for t, s in state.interrupts
+    ]
+    penalties += [ScoreFact(f"the user corrected the work: “{text}”", -0.3, t) for t, text in state.corrections]
     findings.extend(_capped(penalties, _CAP_CORRECTIONS))
-    rejected = [Finding("the user rejected a tool call", -0.1, i.turn, i.index) for i in state.rejections]
+    rejected = [ScoreFact("the user rejected a tool call", -0.1, i.turn, i.index) for i in state.rejections]
     findings.extend(_capped(rejected, _CAP_REJECTIONS))
     return findings
 
 
-def _capped(findings: list[Finding], cap: float) -> list[Finding]:
+def _capped(findings: list[ScoreFact], cap: float) -> list[ScoreFact]:
     """The findings, with those past the cap kept as evidence that no longer moves the score."""
-    kept: list[Finding] = []
+    kept: list[ScoreFact] = []
     total = 0.0
     for finding in findings:
         room = max(0.0, cap - total)
         units = -min(room, -finding.units)
         total += -units
-        kept.append(Finding(finding.fact, units, finding.turn_index, finding.step_index))
+        kept.append(ScoreFact(finding.fact, units, finding.turn_index, finding.step_index))
     return kept
 
 
-def _feedback_finding(score: float, verdict: str | None, note: str) -> Finding | None:
+def _feedback_finding(score: float, verdict: str | None, note: str) -> ScoreFact | None:
     if verdict == "good" and score < 0.95:
-        return Finding(f"the user marked the session good{': ' + note if note else ''}", 0.95 - score)
+        return ScoreFact(f"the user marked the session good{': ' + note if note else ''}", 0.95 - score)
     if verdict == "bad" and score > 0.05:
-        return Finding(f"the user marked the session bad{': ' + note if note else ''}", 0.05 - score)
+        return ScoreFact(f"the user marked the session bad{': ' + note if note else ''}", 0.05 - score)
     return None
 
 
 def task_completion(
-    facts: SessionFacts, state: EndState, verdict: str | None = None, note: str = ""
+    facts: ScoringFacts, state: EndState, verdict: str | None = None, note: str = ""
 ) -> tuple[DimensionScore, dict[int, float]]:
     findings = _findings(state)
     if not facts.steps and not findings:
-        findings.append(Finding("no tool calls: nothing to check the answer against", 0.0))
+        findings.append(ScoreFact("no tool calls: nothing to check the answer against", 0.0))
     # Unclamped, so that the feedback's effect brings the sum exactly to its mark.
     score = BASE + sum(f.units for f in findings)
     feedback = _feedback_finding(score, verdict, note)
@@ -319,7 +325,7 @@ def task_completion(
     return card, _turn_scores(facts, state)
 
 
-def _turn_scores(facts: SessionFacts, state: EndState) -> dict[int, float]:
+def _turn_scores(facts: ScoringFacts, state: EndState) -> dict[int, float]:
     """Each turn judged on its own end: its last check, an open failure, interrupt, correction."""
     by_turn: dict[int, list[StepFacts]] = {}
     for item in facts.steps:

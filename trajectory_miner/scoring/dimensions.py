@@ -11,16 +11,16 @@ from collections import Counter
 
 from trajectory_miner.analysis.commands import is_read_only, parse
 from trajectory_miner.analysis.filework import file_work
-from trajectory_miner.scorecard import DimensionScore
+from trajectory_miner.scoring.card import DimensionScore
 from trajectory_miner.scoring.facts import (
     ANY_FILE,
     EDIT_TOOLS,
-    Resolution,
-    SessionFacts,
+    FailureResolution,
+    ScoringFacts,
     StepFacts,
     resolve_failures,
 )
-from trajectory_miner.scoring.measure import Finding, Scale, scaled
+from trajectory_miner.scoring.measure import Scale, ScoreFact, scaled
 
 DimensionResult = tuple[DimensionScore, dict[int, float]]
 
@@ -33,7 +33,7 @@ OVERSIZE_FACTOR = 4
 _LOOKING_TOOLS = frozenset({"Bash", "Read", "Grep", "Glob", "LS", "WebFetch", "WebSearch", "NotebookRead"})
 
 
-def _calls_per_turn(facts: SessionFacts) -> dict[int, int]:
+def _calls_per_turn(facts: ScoringFacts) -> dict[int, int]:
     counts = Counter(item.turn for item in facts.steps)
     return {turn.turn_index: counts.get(turn.turn_index, 0) for turn in facts.session.turns}
 
@@ -72,10 +72,10 @@ class _Tracker:
         return self.last_change < pos and self.changed_at.get(path, -1) < pos
 
 
-def _read_finding(item: StepFacts, pos: int, path: str, seen: _Tracker, steps: list[StepFacts]) -> Finding | None:
+def _read_finding(item: StepFacts, pos: int, path: str, seen: _Tracker, steps: list[StepFacts]) -> ScoreFact | None:
     prior = seen.read_at.get(path)
     if prior is not None and seen.unchanged_since(path, prior):
-        return Finding(
+        return ScoreFact(
             f"read {_short(path)} again, unchanged since step {steps[prior].index}",
             1.0,
             item.turn,
@@ -83,7 +83,7 @@ def _read_finding(item: StepFacts, pos: int, path: str, seen: _Tracker, steps: l
         )
     edited = seen.edited_at.get(path)
     if edited is not None and pos - edited <= 3 and (prior is None or prior < edited) and seen.last_change <= edited:
-        return Finding(
+        return ScoreFact(
             f"read back {_short(path)} right after editing it at step {steps[edited].index}",
             0.5,
             item.turn,
@@ -92,7 +92,7 @@ def _read_finding(item: StepFacts, pos: int, path: str, seen: _Tracker, steps: l
     return None
 
 
-def _repeat_finding(item: StepFacts, seen: _Tracker, steps: list[StepFacts]) -> Finding | None:
+def _repeat_finding(item: StepFacts, seen: _Tracker, steps: list[StepFacts]) -> ScoreFact | None:
     if item.step.tool_name not in _LOOKING_TOOLS:
         return None
     prior = seen.call_at.get(item.key)
@@ -104,7 +104,7 @@ def _repeat_finding(item: StepFacts, seen: _Tracker, steps: list[StepFacts]) -> 
         fact = f"ran the same failing call again with nothing changed ({what}), first at step {first}"
     else:
         fact = f"repeated a call with nothing changed ({what}), first at step {first}"
-    return Finding(fact, 1.0, item.turn, item.index)
+    return ScoreFact(fact, 1.0, item.turn, item.index)
 
 
 def _discards(command: str) -> bool:
@@ -121,7 +121,7 @@ def _discards(command: str) -> bool:
     return False
 
 
-def _undo_finding(item: StepFacts, edits: dict[str, list[tuple[str, str, int]]]) -> Finding | None:
+def _undo_finding(item: StepFacts, edits: dict[str, list[tuple[str, str, int]]]) -> ScoreFact | None:
     step = item.step
     if item.failure is not None:
         return None
@@ -131,15 +131,15 @@ def _undo_finding(item: StepFacts, edits: dict[str, list[tuple[str, str, int]]])
         undone = next((index for o, n, index in history if o == new and n == old and (o or n)), None)
         history.append((old, new, step.step_index))
         if undone is not None:
-            return Finding(f"undid the edit of step {undone} to {_short(step.files[0])}", 1.0, item.turn, item.index)
+            return ScoreFact(f"undid the edit of step {undone} to {_short(step.files[0])}", 1.0, item.turn, item.index)
     elif item.command and edits and _discards(item.command):
-        return Finding(f"threw edits away with `{item.command[:60]}`", 1.0, item.turn, item.index)
+        return ScoreFact(f"threw edits away with `{item.command[:60]}`", 1.0, item.turn, item.index)
     return None
 
 
-def tool_efficiency(facts: SessionFacts) -> DimensionResult:
+def tool_efficiency(facts: ScoringFacts) -> DimensionResult:
     steps = facts.steps
-    findings: list[Finding] = []
+    findings: list[ScoreFact] = []
     seen = _Tracker()
     edits: dict[str, list[tuple[str, str, int]]] = {}
     compactions = list(facts.compactions)
@@ -165,7 +165,7 @@ def tool_efficiency(facts: SessionFacts) -> DimensionResult:
                     seen.edited_at[path] = pos
     changes = sum(1 for item in steps if item.changed)
     if changes and len(steps) / changes > CALLS_PER_CHANGE:
-        findings.append(Finding(f"{len(steps)} calls for {changes} file changes", 1.0))
+        findings.append(ScoreFact(f"{len(steps)} calls for {changes} file changes", 1.0))
     return scaled("tool_efficiency", EFFICIENCY_RULE, findings, WORK_SCALE, len(steps), _calls_per_turn(facts))
 
 
@@ -177,8 +177,8 @@ RECOVERY_RULE = (
 )
 
 
-def error_recovery(facts: SessionFacts, resolutions: list[Resolution] | None = None) -> DimensionResult:
-    findings: list[Finding] = []
+def error_recovery(facts: ScoringFacts, resolutions: list[FailureResolution] | None = None) -> DimensionResult:
+    findings: list[ScoreFact] = []
     failures = 0
     failures_per_turn: Counter[int] = Counter()
     for outcome in resolutions if resolutions is not None else resolve_failures(facts.steps):
@@ -187,14 +187,14 @@ def error_recovery(facts: SessionFacts, resolutions: list[Resolution] | None = N
         failures_per_turn[item.turn] += 1
         what = f"{item.step.tool_name} failed ({item.family[:90]})"
         if outcome.status == "resolved" and outcome.by is not None:
-            findings.append(Finding(f"{what}; got past {outcome.distance} steps later", 0.0, item.turn, item.index))
+            findings.append(ScoreFact(f"{what}; got past {outcome.distance} steps later", 0.0, item.turn, item.index))
         elif outcome.status == "slow" and outcome.by is not None:
             findings.append(
-                Finding(f"{what}; got past only {outcome.distance} steps later", 0.5, item.turn, item.index)
+                ScoreFact(f"{what}; got past only {outcome.distance} steps later", 0.5, item.turn, item.index)
             )
         elif outcome.status == "repeated" and outcome.by is not None:
             findings.append(
-                Finding(
+                ScoreFact(
                     f"{what}; the same failure came back at step {outcome.by.index}",
                     1.0,
                     item.turn,
@@ -202,9 +202,9 @@ def error_recovery(facts: SessionFacts, resolutions: list[Resolution] | None = N
                 )
             )
         else:
-            findings.append(Finding(f"{what}; never got past", 1.0, item.turn, item.index))
+            findings.append(ScoreFact(f"{what}; never got past", 1.0, item.turn, item.index))
     if not failures:
-        findings.append(Finding("no failed calls", 0.0))
+        findings.append(ScoreFact("no failed calls", 0.0))
     # Scaled by failures rather than calls: one unresolved failure of one halves the score.
     turns = {t.turn_index: failures_per_turn.get(t.turn_index, 0) for t in facts.session.turns}
     return scaled("error_recovery", RECOVERY_RULE, findings, Scale(1.0, 1.0), failures, turns)
@@ -220,7 +220,7 @@ ROUTING_RULE = (
 )
 
 
-def _available(tool: str, facts: SessionFacts) -> bool:
+def _available(tool: str, facts: ScoringFacts) -> bool:
     # Read, Edit and Write come with every session; Grep and Glob only count when seen in use.
     if tool in facts.unavailable:
         return False
@@ -234,10 +234,10 @@ def _is_look(item: StepFacts) -> bool:
     return tool == "Bash" and bool(item.command) and is_read_only(item.command)
 
 
-def _inline_searches(facts: SessionFacts) -> list[Finding]:
+def _inline_searches(facts: ScoringFacts) -> list[ScoreFact]:
     if facts.session.is_sidechain:
         return []
-    findings: list[Finding] = []
+    findings: list[ScoreFact] = []
     run: list[StepFacts] = []
     for item in [*facts.steps, None]:
         if item is not None and _is_look(item) and (not run or run[-1].turn == item.turn):
@@ -246,7 +246,7 @@ def _inline_searches(facts: SessionFacts) -> list[Finding]:
         if len(run) >= INLINE_SEARCH_RUN:
             first = run[0]
             findings.append(
-                Finding(
+                ScoreFact(
                     f"{len(run)} look-only calls in a row in the main conversation; a subagent "
                     "would have kept that search out of the context",
                     1.0,
@@ -258,12 +258,12 @@ def _inline_searches(facts: SessionFacts) -> list[Finding]:
     return findings
 
 
-def routing_accuracy(facts: SessionFacts) -> DimensionResult:
-    findings: list[Finding] = []
+def routing_accuracy(facts: ScoringFacts) -> DimensionResult:
+    findings: list[ScoreFact] = []
     for item in facts.steps:
         if item.missing_tool:
             findings.append(
-                Finding(
+                ScoreFact(
                     f"called {item.missing_tool}, which this session does not offer",
                     1.5,
                     item.turn,
@@ -274,7 +274,7 @@ def routing_accuracy(facts: SessionFacts) -> DimensionResult:
             hits = [(tool, why) for tool, why in file_work(item.command) if _available(tool, facts)]
             if hits:
                 tool, why = hits[0]
-                findings.append(Finding(f"{why} where {tool} exists", 1.0, item.turn, item.index))
+                findings.append(ScoreFact(f"{why} where {tool} exists", 1.0, item.turn, item.index))
     findings.extend(_inline_searches(facts))
     return scaled("routing_accuracy", ROUTING_RULE, findings, WORK_SCALE, len(facts.steps), _calls_per_turn(facts))
 
@@ -301,30 +301,30 @@ def _cut_short(text: str) -> bool:
     return "Output too large" in text or "exceeds maximum allowed tokens" in text or "<persisted-output>" in text
 
 
-def _event_findings(facts: SessionFacts) -> list[Finding]:
-    findings: list[Finding] = []
+def _event_findings(facts: ScoringFacts) -> list[ScoreFact]:
+    findings: list[ScoreFact] = []
     for event in facts.session.events:
         turn = event.turn_index if event.turn_index >= 0 else None
         step = event.step_index if event.step_index >= 0 else None
         if event.kind == "compaction":
-            findings.append(Finding(f"context compacted ({event.detail[:60]})", 1.5, turn, step))
+            findings.append(ScoreFact(f"context compacted ({event.detail[:60]})", 1.5, turn, step))
         elif event.kind == "api_error":
-            findings.append(Finding(f"API error: {event.detail[:80]}", 1.0, turn, step))
+            findings.append(ScoreFact(f"API error: {event.detail[:80]}", 1.0, turn, step))
         elif event.kind == "system_error":
-            findings.append(Finding(f"system error: {event.detail[:80]}", 0.5, turn, step))
+            findings.append(ScoreFact(f"system error: {event.detail[:80]}", 0.5, turn, step))
     return findings
 
 
-def context_health(facts: SessionFacts, output_budget: int = 4000) -> DimensionResult:
+def context_health(facts: ScoringFacts, output_budget: int = 4000) -> DimensionResult:
     findings = _event_findings(facts)
     for item in facts.steps:
         step = item.step
         if _cut_short(step.result_text):
-            findings.append(Finding(f"{step.tool_name} output cut short by Claude Code", 1.0, item.turn, item.index))
+            findings.append(ScoreFact(f"{step.tool_name} output cut short by Claude Code", 1.0, item.turn, item.index))
         elif step.result_size > output_budget:
             units = 1.0 if step.result_size > OVERSIZE_FACTOR * output_budget else 0.5
             findings.append(
-                Finding(
+                ScoreFact(
                     f"{step.tool_name} output of {step.result_size:,} characters ({step.summary[:60]})",
                     units,
                     item.turn,

@@ -15,7 +15,7 @@ from typing import Literal
 import orjson
 
 from trajectory_miner.analysis import recoveries
-from trajectory_miner.analysis.checks import Check, step_check
+from trajectory_miner.analysis.checks import CheckRun, step_check
 from trajectory_miner.analysis.commands import argv, identity, is_read_only, operands, segments, surely_writes
 from trajectory_miner.analysis.recoveries import Action, Reading
 from trajectory_miner.model import Session, Step
@@ -44,7 +44,7 @@ class StepFacts:
     key: str = ""
     failure: FailureKind | None = None
     family: str = ""
-    check: Check | None = None
+    check: CheckRun | None = None
     changed: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     read: str | None = None
@@ -65,12 +65,12 @@ class StepFacts:
 
 
 @dataclass(slots=True)
-class SessionFacts:
+class ScoringFacts:
     """A session with its steps read once for every dimension."""
 
     session: Session
     steps: list[StepFacts]
-    checks: list[Check]
+    checks: list[CheckRun]
     compactions: list[int] = field(default_factory=list)
     unavailable: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)
@@ -137,7 +137,7 @@ def _read_target(step: Step, command: str) -> str | None:
     return None
 
 
-def _changed(step: Step, command: str, failure: FailureKind | None, check: Check | None) -> tuple[str, ...]:
+def _changed(step: Step, command: str, failure: FailureKind | None, check: CheckRun | None) -> tuple[str, ...]:
     # A call that failed is taken to have changed nothing; checks only look.
     if failure is not None and failure not in ("check", "hidden"):
         return ()
@@ -167,11 +167,11 @@ def step_facts(step: Step) -> StepFacts:
     return facts
 
 
-def session_facts(session: Session) -> SessionFacts:
+def session_facts(session: Session) -> ScoringFacts:
     """Every step of a session read once, with its checks, compactions and tool availability."""
     steps = [step_facts(step) for turn in session.turns for step in turn.steps]
     steps.sort(key=lambda f: f.index)
-    facts = SessionFacts(
+    facts = ScoringFacts(
         session=session,
         steps=steps,
         checks=[f.check for f in steps if f.check is not None],
@@ -195,7 +195,7 @@ Recovery = Literal["resolved", "slow", "repeated", "unresolved"]
 
 
 @dataclass(frozen=True, slots=True)
-class Resolution:
+class FailureResolution:
     """What followed a failure: fixed soon, fixed late, the same failure again, or nothing."""
 
     failure: StepFacts
@@ -207,19 +207,19 @@ class Resolution:
         return self.by.index - self.failure.index if self.by is not None else 0
 
 
-def resolve_failures(steps: list[StepFacts]) -> list[Resolution]:
+def resolve_failures(steps: list[StepFacts]) -> list[FailureResolution]:
     """For every failure in order, what became of it (as `analysis.recoveries` reads it)."""
     traced = recoveries.follow([item.reading for item in steps])
-    found: list[Resolution] = []
+    found: list[FailureResolution] = []
     for pos in traced.failures():
         item = steps[pos]
         recovery = traced.recoveries.get(pos)
         if recovery is not None:
             by = next(s for s in steps[pos + 1 :] if s.index == recovery.by)
             status: Recovery = "resolved" if recovery.distance <= RECOVERY_WINDOW else "slow"
-            found.append(Resolution(item, status, by))
+            found.append(FailureResolution(item, status, by))
         elif pos in traced.repeats:
-            found.append(Resolution(item, "repeated", steps[traced.repeats[pos]]))
+            found.append(FailureResolution(item, "repeated", steps[traced.repeats[pos]]))
         else:
-            found.append(Resolution(item, "unresolved"))
+            found.append(FailureResolution(item, "unresolved"))
     return found

@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from trajectory_miner.scorecard import DimensionScore, Evidence
+from trajectory_miner.scoring.card import DimensionScore, Evidence
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class ScoreFact:
     """A fact that moves a score, with its weight in penalty units (negative: a credit)."""
 
     fact: str
@@ -42,7 +42,7 @@ def clamp(value: float) -> float:
 def scaled(
     name: str,
     rule: str,
-    findings: list[Finding],
+    findings: list[ScoreFact],
     scale: Scale,
     calls: int,
     calls_per_turn: dict[int, int],
@@ -70,7 +70,9 @@ def scaled(
     return card, turns
 
 
-def additive(name: str, rule: str, base: float, findings: Iterable[Finding], applicable: bool = True) -> DimensionScore:
+def additive(
+    name: str, rule: str, base: float, findings: Iterable[ScoreFact], applicable: bool = True
+) -> DimensionScore:
     """A dimension that starts at `base` and moves by each finding's units (units are effects)."""
     items = list(findings)
     total = base + sum(f.units for f in items)
@@ -83,7 +85,7 @@ def additive(name: str, rule: str, base: float, findings: Iterable[Finding], app
     )
 
 
-def _evidence(finding: Finding, effect: float) -> Evidence:
+def _evidence(finding: ScoreFact, effect: float) -> Evidence:
     return Evidence(
         fact=finding.fact,
         effect=round(effect, 4),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trajectory_miner.model import Outcome
-from trajectory_miner.scorecard import OutcomeSource
+from trajectory_miner.scoring.card import OutcomeSource
 from trajectory_miner.scoring.completion import EndState
 
 SKILL_IGNORED_BELOW = 0.5

@@ -21,17 +21,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from trajectory_miner.mined import Skill, load_skills
+from trajectory_miner.mining.items import Skill, load_skills
 from trajectory_miner.redaction import Redactor
 from trajectory_miner.skills.lifecycle import (
     change_status,
     check_transition,
     find_skill,
-    naive_utc,
     save_skill,
 )
 from trajectory_miner.skills.skillmd import MAX_NAME, NAME_PATTERN, base_name, render, unique_name
 from trajectory_miner.store import Store
+from trajectory_miner.utc import stored
 
 MANIFEST = ".trajectory-miner-export.json"
 SKILL_FILE = "SKILL.md"
@@ -221,7 +221,7 @@ class _Run:
         if known != sha:
             self.store.con.execute(
                 "INSERT OR REPLACE INTO skill_exports VALUES (?, ?, ?, ?, ?)",
-                [skill.id, str(self.root), name, sha, naive_utc(self.now)],
+                [skill.id, str(self.root), name, sha, stored(self.now)],
             )
 
     def withdraw(self, skill: Skill, remove: bool) -> ExportItem | None:

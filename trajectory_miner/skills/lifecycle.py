@@ -9,10 +9,11 @@ refused with a message that says what to do instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from trajectory_miner.mined import Skill, SkillStatus, load_skills
+from trajectory_miner.mining.items import Skill, SkillStatus, load_skills
 from trajectory_miner.store import Store
+from trajectory_miner.utc import aware, stored
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "candidate": frozenset({"approved", "rejected"}),
@@ -64,12 +65,6 @@ class SkillEvent:
 Changed = tuple[Skill, SkillEvent]
 
 
-def naive_utc(now: datetime | None) -> datetime:
-    """A time as the store keeps it: UTC without a zone (now when None)."""
-    at = now or datetime.now(UTC)
-    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
-
-
 def find_skill(store: Store, key: str) -> Skill:
     """The skill with this id (any case) or exported name.
 
@@ -107,7 +102,7 @@ def check_transition(skill: Skill, to_status: str) -> None:
 
 def save_skill(store: Store, skill: Skill, now: datetime | None = None) -> None:
     """Write a skill's data back over its row (the caller holds any transaction)."""
-    at = naive_utc(now)
+    at = stored(now)
     store.con.execute(
         "UPDATE skills SET data = ?, updated_at = ? WHERE id = ?", [skill.model_dump_json(), at, skill.id]
     )
@@ -124,9 +119,9 @@ def change_status(
     """
     skill = find_skill(store, key)
     check_transition(skill, to_status)
-    at = naive_utc(now)
-    event = SkillEvent(skill.id, at.replace(tzinfo=UTC), skill.status, to_status, reason.strip())
-    changed = skill.model_copy(update={"status": to_status, "updated_at": at.replace(tzinfo=UTC)})
+    at = stored(now)
+    event = SkillEvent(skill.id, aware(at), skill.status, to_status, reason.strip())
+    changed = skill.model_copy(update={"status": to_status, "updated_at": aware(at)})
     store.con.execute("BEGIN TRANSACTION")
     try:
         save_skill(store, changed, at)
@@ -169,7 +164,7 @@ def skill_events(store: Store, skill_id: str | None = None) -> list[SkillEvent]:
         f"{where} ORDER BY occurred_at, rowid",
         params,
     )
-    return [SkillEvent(r[0], r[1].replace(tzinfo=UTC), r[2], r[3], r[4]) for r in rows]
+    return [SkillEvent(r[0], aware(r[1]), r[2], r[3], r[4]) for r in rows]
 
 
 def retirement_proposed(skill: Skill) -> bool:

@@ -14,7 +14,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from trajectory_miner.mined import Skill
+from trajectory_miner.mining.items import Skill
+from trajectory_miner.textcap import one_line
 
 ALLOWED_KEYS = frozenset({"name", "description", "license", "allowed-tools", "metadata", "compatibility"})
 MAX_NAME = 64
@@ -29,8 +30,6 @@ _BASE_NAME_LIMIT = MAX_NAME - 4
 _NAME_WORDS = 6
 _MAX_SOURCES_SHOWN = 10
 _WORD = re.compile(r"[a-z0-9]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-_SPACE = re.compile(r"\s+")
 _STOP = frozenset("a an the to of for and or in on at with by from when it its is be this that request".split())  # noqa: SIM905
 _PLACEHOLDER = re.compile(r"\[(?:REDACTED:[a-z_]+|PRIVATE)\]")
 _KEY_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):(?:\s+(.*))?$")
@@ -86,11 +85,6 @@ def unique_name(base: str, taken: set[str]) -> str:
     while f"{base}-{number}" in taken:
         number += 1
     return f"{base}-{number}"
-
-
-def one_line(text: str) -> str:
-    """Text on one line: control characters dropped, runs of whitespace made one space."""
-    return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def no_angles(text: str) -> str:

@@ -14,17 +14,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from trajectory_miner.analysis.signatures import signature_family
-from trajectory_miner.mined import Skill, load_skills
 from trajectory_miner.mining.generalise import command_head
+from trajectory_miner.mining.items import Skill, load_skills
 from trajectory_miner.model import Session, Step
-from trajectory_miner.scorecard import load_scorecards
+from trajectory_miner.scoring.card import load_scorecards
 from trajectory_miner.sessions import load_sessions
-from trajectory_miner.skills.lifecycle import naive_utc, save_skill
+from trajectory_miner.skills.lifecycle import save_skill
 from trajectory_miner.store import Store
+from trajectory_miner.utc import aware, stored
 
 How = Literal["loaded", "followed"]
 
@@ -119,7 +120,7 @@ def use_of(skill: Skill, names: set[str], session: Session, since: datetime | No
     if session.session_id in skill.source_sessions:
         return None
     started = session.started_at
-    if since is not None and started is not None and naive_utc(started) < naive_utc(since):
+    if since is not None and started is not None and stored(started) < stored(since):
         return None
     if _loaded(session, names):
         return "loaded"
@@ -139,7 +140,7 @@ def _first_exports(store: Store) -> dict[str, datetime]:
         "WHERE to_status = 'exported' UNION ALL SELECT skill_id, exported_at FROM skill_exports) "
         "GROUP BY skill_id"
     )
-    return {r[0]: r[1].replace(tzinfo=UTC) for r in rows}
+    return {r[0]: aware(r[1]) for r in rows}
 
 
 def _known(store: Store, ids: Sequence[str]) -> dict[tuple[str, str], tuple[str, bool]]:
@@ -169,7 +170,7 @@ def track_usage(store: Store, session_ids: Sequence[str], now: datetime | None =
             if how is not None and known.get((skill.id, session.session_id)) != (how, success):
                 found.append(SkillUse(skill.id, session.session_id, how, success))
     if found:
-        _save(store, found, skills, naive_utc(now))
+        _save(store, found, skills, stored(now))
     return found
 
 

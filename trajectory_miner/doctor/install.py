@@ -1,9 +1,10 @@
-"""The doctor's checks of the install: the command on the PATH, the plugin in Claude Code, its data folder.
+"""The doctor's checks of the install: the Python the hooks start, the command on the PATH, the plugin.
 
 Claude Code keeps its settings and plugin folders under its config folder (`$CLAUDE_CONFIG_DIR`,
 else `~/.claude`): `settings.json` lists the enabled plugins as `"<plugin>@<marketplace>": true`,
 and each installed plugin has a data folder `plugins/data/<id>`, where the plugin's own
-environment is set up when no other is found. These functions only read.
+environment is set up when no other is found. The hooks start the ingester with the first
+Python of `Interpreters` that exists (see `hooks/_hookio.py`). These functions only read.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trajectory_miner.doctor import Check
+from trajectory_miner import interpreter
+from trajectory_miner.doctor.findings import Check
 
 PLUGIN = "trajectory-miner"
 MARKER = "env.marker"
@@ -83,3 +87,54 @@ def check_plugin(config_dir: Path) -> Check:
         summary=f"not registered in {settings}: it loads only where `claude --plugin-dir` names it",
         fix="run install.sh, or `/plugin install` it from its marketplace, to load it in every session",
     )
+
+
+@dataclass(frozen=True)
+class Interpreters:
+    """Where the hooks look for the ingester's Python, in their order (see `hooks/_hookio.py`)."""
+
+    explicit: str | None = None
+    plugin_data: Path | None = None
+
+
+def find_interpreter(home: Path, interpreters: Interpreters) -> tuple[Path | None, list[str]]:
+    """The interpreter the hooks would start the ingester with, and why others were passed over."""
+    data = str(interpreters.plugin_data) if interpreters.plugin_data is not None else None
+    python, passed = interpreter.find_interpreter(str(home), interpreters.explicit, data)
+    return (Path(python) if python else None), passed
+
+
+def check_environment(home: Path, interpreters: Interpreters) -> Check:
+    """Whether the hooks find a Python that can run the ingester."""
+    python, passed = find_interpreter(home, interpreters)
+    if python is None:
+        why = f" ({'; '.join(passed)})" if passed else ""
+        return Check(
+            name="environment",
+            level="problem",
+            summary=f"the hooks find no Python environment, so sessions are only spooled{why}",
+            fix="run the plugin's install.sh, or set TRAJECTORY_MINER_PYTHON to a Python that has "
+            "trajectory-miner installed",
+            details={"passed_over": passed},
+        )
+    try:
+        probe = subprocess.run(
+            [str(python), "-I", "-c", "import trajectory_miner"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        failed = probe.returncode != 0
+        reason = (probe.stderr.strip().splitlines() or ["exit status " + str(probe.returncode)])[-1]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        failed, reason = True, str(exc)
+    if failed:
+        return Check(
+            name="environment",
+            level="problem",
+            summary=f"{python} cannot import trajectory_miner: {reason}",
+            fix="reinstall the plugin's environment (run install.sh again)",
+            details={"python": str(python)},
+        )
+    return Check(name="environment", level="ok", summary=f"the hooks use {python}", details={"python": str(python)})

@@ -24,7 +24,7 @@ from trajectory_miner.paths import Paths, ensure_home, resolve
 from trajectory_miner.spool import SpoolEvent, append_event
 from trajectory_miner.store import open_store
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "transcripts"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
 TRANSCRIPT = FIXTURES / "spool_session_with_failing_bash.jsonl"
 HERE = Interpreters(explicit=sys.executable)
 

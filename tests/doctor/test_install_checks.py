@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from trajectory_miner.cli import main
-from trajectory_miner.install_checks import check_command, check_plugin, plugin_data_folder
+from trajectory_miner.doctor.install import check_command, check_plugin, plugin_data_folder
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ stable: an item is keyed by its cluster key, and the same cluster keeps its id a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from trajectory_miner.store import Store
+from trajectory_miner.utc import stored
 
 Severity = Literal["critical", "high", "medium", "low"]
 FixType = Literal["skill_update", "prompt_edit", "code_fix", "architecture", "config"]
@@ -140,7 +141,7 @@ def save_items(store: Store, table: str, items: Sequence[BaseModel]) -> None:
         raise ValueError(f"unknown table {table}")
     if not items:
         return
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = stored()
     ids = [getattr(i, "id") for i in items]  # noqa: B009 - every mined item has an id
     keys = [getattr(i, "cluster_key") for i in items]  # noqa: B009
     # DuckDB refuses INSERT OR REPLACE on a table with two unique keys (id and cluster_key).
@@ -189,9 +190,3 @@ def ids_by_cluster(store: Store, table: str) -> dict[str, str]:
     if table not in _TABLES:
         raise ValueError(f"unknown table {table}")
     return {key: item_id for item_id, key in store.query(f"SELECT id, cluster_key FROM {table}")}
-
-
-def next_id(existing: Sequence[str], prefix: str) -> str:
-    """The next free id like `P-007` after the highest one in use."""
-    numbers = [int(i.split("-", 1)[1]) for i in existing if i.startswith(prefix + "-") and i[2:].isdigit()]
-    return f"{prefix}-{max(numbers, default=0) + 1:03d}"

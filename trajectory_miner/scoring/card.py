@@ -8,13 +8,14 @@ compute them live in `trajectory_miner.scoring`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from trajectory_miner.model import Outcome
 from trajectory_miner.store import Store, insert_rows
+from trajectory_miner.utc import stored
 
 DIMENSIONS: tuple[str, ...] = (
     "task_completion",
@@ -83,7 +84,7 @@ def save_scorecards(store: Store, cards: Sequence[Scorecard]) -> None:
     """Store cards, replacing earlier cards of the same sessions."""
     if not cards:
         return
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = stored()
     ids = [c.session_id for c in cards]
     store.con.execute("BEGIN TRANSACTION")
     try:
