@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from trajectory_miner import forget as forget_module
+from trajectory_miner import store as store_module
 from trajectory_miner.doctor import check_permissions
 from trajectory_miner.forget import rewrite_store
 from trajectory_miner.store import StoreBusy, open_store
@@ -110,13 +110,13 @@ def test_every_file_a_write_creates_is_private_under_a_permissive_umask(
 
         fresh = database.with_name(database.name + ".rewrite")
         modes: list[int] = []
-        check = forget_module._check_copy
+        check = store_module.check_copy
 
         def spy(con: Any, name: str) -> None:
             modes.append(mode(fresh))  # the copy is written, not yet made private by the replace
             check(con, name)
 
-        monkeypatch.setattr(forget_module, "_check_copy", spy)
+        monkeypatch.setattr(store_module, "check_copy", spy)
         rewrite_store(database)
         assert modes == [0o600]
         assert mode(database) == 0o600

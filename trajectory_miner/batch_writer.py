@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -20,16 +19,10 @@ from pydantic import BaseModel, Field
 from trajectory_miner.forgotten import forgotten_ids, is_forgotten, scrub_state
 from trajectory_miner.store import Store, insert_rows
 from trajectory_miner.transcript import ParsedBatch, SessionFacts
+from trajectory_miner.utc import stored, stored_or_none
 
 _FLUSH_BYTES = 32 * 1024 * 1024
 _FLUSH_RECORDS = 40_000
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A time as the store keeps it: UTC without a zone."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 class FileRow(BaseModel):
@@ -150,8 +143,8 @@ def table_rows(batch: ParsedBatch) -> Rows:
                 t.kind,
                 t.prompt,
                 t.command_name,
-                _utc(t.started_at),
-                _utc(t.ended_at),
+                stored_or_none(t.started_at),
+                stored_or_none(t.ended_at),
                 t.interrupted,
                 t.final_text,
             )
@@ -167,8 +160,8 @@ def table_rows(batch: ParsedBatch) -> Rows:
                 orjson.dumps(s.input).decode(),
                 s.summary,
                 s.thought,
-                _utc(s.started_at),
-                _utc(s.ended_at),
+                stored_or_none(s.started_at),
+                stored_or_none(s.ended_at),
                 s.has_result,
                 s.result_text,
                 s.result_size,
@@ -184,7 +177,7 @@ def table_rows(batch: ParsedBatch) -> Rows:
             for key, s in batch.steps.items()
         },
         events={
-            key: (e.session_id, e.uuid, e.kind, _utc(e.at), e.turn_index, e.step_index, e.detail)
+            key: (e.session_id, e.uuid, e.kind, stored_or_none(e.at), e.turn_index, e.step_index, e.detail)
             for key, e in batch.events.items()
         },
         responses={
@@ -192,7 +185,7 @@ def table_rows(batch: ParsedBatch) -> Rows:
                 r.session_id,
                 r.message_id,
                 r.model,
-                _utc(r.at),
+                stored_or_none(r.at),
                 r.usage.input,
                 r.usage.output,
                 r.usage.cache_read,
@@ -213,8 +206,8 @@ def _session_row(f: SessionFacts) -> Row:
         f.agent_id,
         f.is_sidechain,
         f.title,
-        _utc(f.started_at),
-        _utc(f.ended_at),
+        stored_or_none(f.started_at),
+        stored_or_none(f.ended_at),
         f.version,
         f.git_branch,
     )
@@ -253,7 +246,7 @@ def merge_session_rows(old: Row, new: Row) -> Row:
 
 
 def _write(store: Store, files: dict[str, FileRow], rows: Rows) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = stored()
     store.con.execute("BEGIN TRANSACTION")
     try:
         _write_sessions(store, [(*r, now) for r in rows.sessions.values()])

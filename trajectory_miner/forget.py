@@ -16,7 +16,6 @@ only then is the forgotten text gone from the disk.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -40,7 +39,7 @@ from trajectory_miner.mining.outcomes import load_scores
 from trajectory_miner.mining.stats import fisher_greater, lift
 from trajectory_miner.sessions import ambiguity, resolve_session_id, session_ids
 from trajectory_miner.skills.usage import recount
-from trajectory_miner.store import Store, StoreBusy, StoreError, connect_with_retry
+from trajectory_miner.store import Store, StoreBusy, StoreError, connect_with_retry, fresh_copy, put_in_place
 from trajectory_miner.utc import stored
 from trajectory_miner.writer_lock import writer_lock
 
@@ -348,55 +347,18 @@ def rewrite_store(path: Path, wait_seconds: float = 5.0) -> None:
 
 
 def _rewrite_locked(path: Path, wait_seconds: float) -> None:
-    fresh = path.with_name(path.name + ".rewrite")
-    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
-        leftover.unlink(missing_ok=True)
     con = connect_with_retry(path, False, wait_seconds)
     try:
         con.execute("CHECKPOINT")
-        name = con.execute("SELECT current_database()").fetchone()[0]
-        quoted = str(fresh).replace("'", "''")
-        con.execute(f"ATTACH '{quoted}' AS fresh_copy")
-        try:
-            con.execute(f'COPY FROM DATABASE "{name}" TO fresh_copy')
-            _check_copy(con, name)
-            con.execute("DELETE FROM fresh_copy.miner_state WHERE key = ?", [REWRITE_PENDING])
-        finally:
-            con.execute("DETACH fresh_copy")
+        fresh = fresh_copy(con, path, ".rewrite", _clear_pending)
+    except StoreError:
+        raise
     except Exception as exc:
-        fresh.unlink(missing_ok=True)
-        if isinstance(exc, StoreError):
-            raise
         raise StoreError(f"the store {path} could not be rewritten: {str(exc).splitlines()[0]}") from exc
     finally:
         con.close()
-    if path.with_name(path.name + ".wal").exists():
-        fresh.unlink(missing_ok=True)
-        raise StoreError(f"the store {path} still has a write-ahead log; it was left as it was")
-    _replace(fresh, path)
+    put_in_place(fresh, path)
 
 
-def _check_copy(con: Any, name: str) -> None:
-    tables = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary", [name]
-    ).fetchall()
-    for (table,) in tables:
-        before = con.execute(f'SELECT count(*) FROM "{name}"."{table}"').fetchone()[0]
-        after = con.execute(f'SELECT count(*) FROM fresh_copy."{table}"').fetchone()[0]
-        if before != after:
-            raise StoreError(f"the copy of table {table} has {after} rows, not {before}; the store was left as it was")
-
-
-def _replace(fresh: Path, path: Path) -> None:
-    os.chmod(fresh, 0o600)
-    fd = os.open(fresh, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(fresh, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+def _clear_pending(con: Any) -> None:
+    con.execute("DELETE FROM fresh_copy.miner_state WHERE key = ?", [REWRITE_PENDING])

@@ -26,10 +26,10 @@ from pydantic import BaseModel
 
 from trajectory_miner.retrieval.listing import BadRequest
 from trajectory_miner.retrieval.reviews import review_skill
-from trajectory_miner.retrieval.votes import record_feedback
+from trajectory_miner.retrieval.votes import record_vote
 from trajectory_miner.store import StoreBusy, StoreError, open_store
 
-WRITES: dict[str, Callable[..., BaseModel]] = {"record_feedback": record_feedback, "review_skill": review_skill}
+WRITES: dict[str, Callable[..., BaseModel]] = {"record_feedback": record_vote, "review_skill": review_skill}
 """The writes that may be queued, by the name the server calls them."""
 
 CHILD_TIMEOUT_S = 600.0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,42 +354,69 @@ def reclaim_space(store: Store, share: float | None = None, least: int | None = 
 
 
 def _rewrite(store: Store) -> None:
-    fresh = store.path.with_name(store.path.name + ".compact")
-    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    name = store.scalar("SELECT current_database()")
-    quoted = str(fresh).replace("'", "''")
-    try:
-        store.con.execute(f"ATTACH '{quoted}' AS compact_copy")
-        try:
-            store.con.execute(f'COPY FROM DATABASE "{name}" TO compact_copy')
-            _same_rows(store, name)
-        finally:
-            store.con.execute("DETACH compact_copy")
-    except BaseException:
-        fresh.unlink(missing_ok=True)
-        raise
+    fresh = fresh_copy(store.con, store.path, ".compact")
     store.con.close()
     try:
-        if store.path.with_name(store.path.name + ".wal").exists():
-            raise StoreError(f"the store {store.path} kept a write-ahead log; it was not rewritten")
-        _replace(fresh, store.path)
+        put_in_place(fresh, store.path)
     finally:
-        fresh.unlink(missing_ok=True)
         store.shapes.clear()
         # A reader may have opened the file in the moment it had no connection: wait for it.
         store.con = connect_with_retry(store.path, False, _REOPEN_WAIT_S)
 
 
-def _same_rows(store: Store, name: str) -> None:
-    tables = store.query(
+def fresh_copy(con: Any, path: Path, suffix: str, finish: Callable[[Any], None] | None = None) -> Path:
+    """Every table of the store open on `con` copied into a new file beside it (`path` + `suffix`).
+
+    Each table's row count is checked; `finish` may then change the copy, attached as
+    `fresh_copy`, before it is detached. The caller holds the writer lock and puts the copy in
+    place with `put_in_place`.
+
+    Raises:
+        StoreError: a table of the copy does not hold the store's rows (the copy is removed).
+    """
+    fresh = path.with_name(path.name + suffix)
+    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    name = con.execute("SELECT current_database()").fetchone()[0]
+    quoted = str(fresh).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS fresh_copy")
+        try:
+            con.execute(f'COPY FROM DATABASE "{name}" TO fresh_copy')
+            check_copy(con, name)
+            if finish is not None:
+                finish(con)
+        finally:
+            con.execute("DETACH fresh_copy")
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
+    return fresh
+
+
+def check_copy(con: Any, name: str) -> None:
+    """Raise StoreError unless every table of `fresh_copy` has the rows of the store's."""
+    tables = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary ORDER BY table_name", [name]
-    )
+    ).fetchall()
     for (table,) in tables:
-        before = store.scalar(f'SELECT count(*) FROM "{name}"."{table}"')
-        after = store.scalar(f'SELECT count(*) FROM compact_copy."{table}"')
+        before = con.execute(f'SELECT count(*) FROM "{name}"."{table}"').fetchone()[0]
+        after = con.execute(f'SELECT count(*) FROM fresh_copy."{table}"').fetchone()[0]
         if before != after:
             raise StoreError(f"the copy of table {table} has {after} rows, not {before}; the store was left as it was")
+
+
+def put_in_place(fresh: Path, path: Path) -> None:
+    """The copy `fresh` in place of the store at `path`, durably; none if the store kept a log.
+
+    A write-ahead log left beside the store holds changes the copy has not seen.
+    """
+    try:
+        if path.with_name(path.name + ".wal").exists():
+            raise StoreError(f"the store {path} kept a write-ahead log; it was left as it was")
+        _replace(fresh, path)
+    finally:
+        fresh.unlink(missing_ok=True)
 
 
 def _replace(fresh: Path, path: Path) -> None:

@@ -15,6 +15,11 @@ def stored(at: datetime | None = None) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+def stored_or_none(at: datetime | None) -> datetime | None:
+    """`stored(at)` for a time that may be missing: None stays None (not now)."""
+    return None if at is None else stored(at)
+
+
 def aware(at: datetime) -> datetime:
     """A time read from the store (or any naive UTC time) marked as UTC; an aware one as it is."""
     return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trajectory_miner.analysis.signatures import error_signature
-from trajectory_miner.retrieval.episodes import StepRow, extract, fix_step, program
+from trajectory_miner.retrieval.episodes import RetrievalStep, extract, fix_step, program
 
 MODULE = "Exit code 1\nModuleNotFoundError: No module named 'helpers'"
 
@@ -16,8 +16,8 @@ def step(
     tool: str = "Bash",
     thought: str = "",
     files: tuple[str, ...] = (),
-) -> StepRow:
-    return StepRow(
+) -> RetrievalStep:
+    return RetrievalStep(
         step_index=index,
         turn_index=1,
         tool=tool,

@@ -14,7 +14,7 @@ from trajectory_miner.retrieval import (
     get_skill,
     list_patterns,
     list_skills,
-    record_feedback,
+    record_vote,
     search_sessions,
     session_detail,
 )
@@ -177,7 +177,7 @@ def test_a_session_detail_asks_for_a_known_session_and_detail(planted: Path) -> 
 
 def test_feedback_is_stored_against_the_session_a_hit_came_from(planted: Path) -> None:
     with open_store(planted) as store:
-        receipt = record_feedback(store, f"{FIXED_SESSIONS[0]}#0", "helpful", "ran it as a module")
+        receipt = record_vote(store, f"{FIXED_SESSIONS[0]}#0", "helpful", "ran it as a module")
         rows = store.query("SELECT target_id, target_kind, verdict, note FROM feedback")
     assert receipt.target_kind == "session"
     assert rows == [(FIXED_SESSIONS[0], "session", "good", "step 0: ran it as a module")]
@@ -187,12 +187,12 @@ def test_feedback_names_what_is_wrong_with_its_target_or_verdict(planted: Path) 
     put_items(planted, "skills", SKILLS)
     with open_store(planted) as store:
         with pytest.raises(BadRequest, match="no replay 'R-009'"):
-            record_feedback(store, "R-009", "helpful", None)
+            record_vote(store, "R-009", "helpful", None)
         with pytest.raises(BadRequest, match="not patterns"):
-            record_feedback(store, "P-001", "helpful", None)
+            record_vote(store, "P-001", "helpful", None)
         with pytest.raises(BadRequest, match="verdict must be"):
-            record_feedback(store, "S-001", "great", None)
-        assert record_feedback(store, "S-001", "harmful", None).target_kind == "skill"
+            record_vote(store, "S-001", "great", None)
+        assert record_vote(store, "S-001", "harmful", None).target_kind == "skill"
         assert store.query("SELECT verdict FROM feedback WHERE target_id = 'S-001'") == [("bad",)]
 
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     )
     from trajectory_miner.retrieval.live import LiveIndex
     from trajectory_miner.retrieval.rank import StuckQuery, find_replays
-    from trajectory_miner.retrieval.votes import record_feedback
+    from trajectory_miner.retrieval.votes import record_vote
 
 _HOMES = {
     "answers": (
@@ -64,7 +64,7 @@ _HOMES = {
     "listing": ("get_skill", "list_patterns", "list_skills", "search_sessions"),
     "live": ("LiveIndex",),
     "rank": ("StuckQuery", "find_replays"),
-    "votes": ("record_feedback",),
+    "votes": ("record_vote",),
 }
 
 __all__ = [
@@ -87,7 +87,7 @@ __all__ = [
     "get_skill",
     "list_patterns",
     "list_skills",
-    "record_feedback",
+    "record_vote",
     "search_sessions",
     "session_detail",
 ]

@@ -34,7 +34,7 @@ _LOOKING_GIT = frozenset({"status", "diff", "log", "show", "branch", "remote"})
 
 
 @dataclass(slots=True)
-class StepRow:
+class RetrievalStep:
     """The parts of a stored step that retrieval reads."""
 
     step_index: int
@@ -95,7 +95,7 @@ def _observes(line: str) -> bool:
     return head in _LOOKING_PROGRAMS
 
 
-def step_line(step: StepRow, with_thought: bool = True, limit: int = 200) -> str:
+def step_line(step: RetrievalStep, with_thought: bool = True, limit: int = 200) -> str:
     """A step on one line: tool, what it did, the change it made, and why (its thought)."""
     line = f"{step.tool}: {one_line(step.summary, 140)}"
     if step.change:
@@ -111,7 +111,7 @@ def program(command: str) -> str:
     return next((p for p in found if p not in ("cd", "export")), "")
 
 
-def _action(step: StepRow) -> Action:
+def _action(step: RetrievalStep) -> Action:
     return Action(
         index=step.step_index,
         turn=step.turn_index,
@@ -126,7 +126,7 @@ def _action(step: StepRow) -> Action:
     )
 
 
-def _worked(steps: Sequence[StepRow], after: int, by: int | None) -> tuple[Resolution, list[StepRow]]:
+def _worked(steps: Sequence[RetrievalStep], after: int, by: int | None) -> tuple[Resolution, list[RetrievalStep]]:
     later = [s for s in steps if s.step_index > after]
     if by is not None:
         chosen = [s for s in later if s.step_index <= by]
@@ -137,7 +137,7 @@ def _worked(steps: Sequence[StepRow], after: int, by: int | None) -> tuple[Resol
     return "likely", succeeded[: _MAX_WORKED - 1]
 
 
-def _does_work(step: StepRow) -> bool:
+def _does_work(step: RetrievalStep) -> bool:
     """Whether a step changed or ran something. Looking around, or asking for help (a search,
     a read, an MCP lookup), is not a sign that the failure was got past."""
     if step.tool in recoveries.EDIT_TOOLS:
@@ -145,7 +145,7 @@ def _does_work(step: StepRow) -> bool:
     return step.tool == "Bash" and not is_read_only(step.summary)
 
 
-def _tried(steps: Sequence[StepRow], failures: Sequence[StepRow]) -> list[str]:
+def _tried(steps: Sequence[RetrievalStep], failures: Sequence[RetrievalStep]) -> list[str]:
     first, last = failures[0].step_index, failures[-1].step_index
     lines: list[str] = []
     for step in steps:
@@ -158,7 +158,7 @@ def _tried(steps: Sequence[StepRow], failures: Sequence[StepRow]) -> list[str]:
     return lines[:_MAX_TRIED] if len(lines) <= _MAX_TRIED else [*lines[: _MAX_TRIED - 1], lines[-1]]
 
 
-def _text(failures: Sequence[StepRow], worked: Sequence[StepRow]) -> str:
+def _text(failures: Sequence[RetrievalStep], worked: Sequence[RetrievalStep]) -> str:
     parts: list[str] = []
     for step in failures[:4]:
         parts.extend((step.summary, step.thought, step.excerpt, signature_family(step.signature or "")))
@@ -166,10 +166,10 @@ def _text(failures: Sequence[StepRow], worked: Sequence[StepRow]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def extract(session: str, steps: Sequence[StepRow], intern: Callable[[str], str] = str) -> list[Episode]:
+def extract(session: str, steps: Sequence[RetrievalStep], intern: Callable[[str], str] = str) -> list[Episode]:
     """The episodes of one session, from its steps in order."""
     traced = recoveries.trace([_action(step) for step in steps], limit=_LOOKAHEAD)
-    by_key: dict[str, list[tuple[StepRow, Reading, int]]] = {}
+    by_key: dict[str, list[tuple[RetrievalStep, Reading, int]]] = {}
     for pos, (step, reading) in enumerate(zip(steps, traced.readings, strict=True)):
         if reading.failed:
             by_key.setdefault(reading.key, []).append((step, reading, pos))

@@ -33,7 +33,7 @@ from trajectory_miner.store import Store, StoreBusy, StoreError, StoreMissing, o
 # starts without them.
 CALLS: dict[str, tuple[str, str]] = {
     "session_detail": ("trajectory_miner.retrieval.details", "session_detail"),
-    "record_feedback": ("trajectory_miner.retrieval.votes", "record_feedback"),
+    "record_feedback": ("trajectory_miner.retrieval.votes", "record_vote"),
     "review_skill": ("trajectory_miner.retrieval.reviews", "review_skill"),
 }
 _ERRORS: dict[str, type[Exception]] = {

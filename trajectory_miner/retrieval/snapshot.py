@@ -18,7 +18,7 @@ from typing import Any
 
 from trajectory_miner.mining.items import load_patterns, load_replays, load_skills
 from trajectory_miner.retrieval import kept
-from trajectory_miner.retrieval.episodes import StepRow
+from trajectory_miner.retrieval.episodes import RetrievalStep
 from trajectory_miner.store import Store
 
 SESSIONS_PER_READ = 500
@@ -79,7 +79,7 @@ class SessionRow:
     started: float | None
     ended: float | None
     prompts: tuple[str, ...]
-    steps: tuple[StepRow, ...]
+    steps: tuple[RetrievalStep, ...]
 
 
 # ("marks", Marks) · ("full", None) · ("changed", (ids, total sessions))
@@ -173,10 +173,10 @@ def _feedback(store: Store) -> dict[str, tuple[int, int]]:
     return counts
 
 
-def _steps_by_session(store: Store) -> Iterator[tuple[str, list[StepRow]]]:
+def _steps_by_session(store: Store) -> Iterator[tuple[str, list[RetrievalStep]]]:
     cursor: Any = store.con.execute(_STEPS_SQL)
     current: str | None = None
-    steps: list[StepRow] = []
+    steps: list[RetrievalStep] = []
     while rows := cursor.fetchmany(_FETCH_ROWS):
         for r in rows:
             if r[0] != current:
@@ -184,7 +184,7 @@ def _steps_by_session(store: Store) -> Iterator[tuple[str, list[StepRow]]]:
                     yield current, steps
                 current, steps = r[0], []
             steps.append(
-                StepRow(
+                RetrievalStep(
                     step_index=r[1],
                     turn_index=r[2],
                     tool=sys.intern(r[3]),

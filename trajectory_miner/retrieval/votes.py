@@ -37,7 +37,7 @@ def resolve_target(store: Store, target_id: str) -> tuple[str, str, str]:
     return sid, "session", step
 
 
-def record_feedback(store: Store, target_id: str, verdict: str, note: str | None) -> FeedbackReceipt:
+def record_vote(store: Store, target_id: str, verdict: str, note: str | None) -> FeedbackReceipt:
     """Store one verdict through `trajectory_miner.feedback` (the scorer and the miner read it there).
 
     A live session says helpful or harmful; the store keeps the feedback module's good or bad.
