@@ -24,7 +24,6 @@ Figures only, no verdict.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import shutil
@@ -39,6 +38,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 from corpus_gen import generate  # noqa: E402
+
+from trajectory_miner.writer_lock import held_elsewhere  # noqa: E402
 
 NEW_SESSIONS_SEED = 190_019
 """Far from the seeds stores are built with, so every session written here is new to the store."""
@@ -63,21 +64,6 @@ class Transcript:
     path: Path
     cwd: str
     size: int
-
-
-def held_elsewhere(lock: Path) -> bool:
-    """True while another process holds the flock on `lock` (a probe that never waits)."""
-    try:
-        fd = os.open(lock, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def session_visible(database: Path, session_id: str) -> bool | None:
