@@ -3,7 +3,9 @@
 Generates (or reuses) a synthetic corpus of at least 500 MB with `corpus_gen.py`, warms the page
 cache, then runs `trajectory-miner ingest --json` into a fresh data home and `ccusage claude
 session --json --offline` over the same `CLAUDE_CONFIG_DIR`, and prints for each: seconds, MB/s
-of JSONL read and the peak RSS of the child process (from `wait4`, so per child). It also times
+of JSONL read, the CPU seconds of the child and the worker processes it waited for (on a machine
+that other work shares, these move less than the wall time), and the peak RSS of the child
+process (from `wait4`, so per child). It also times
 the capture alone (ingest without the scoring that follows it), the parse alone (every file read
 and turned into rows in one process, nothing stored), a second ingest with nothing new, and sets
 the counts ingest reports beside the corpus manifest. The target is twice the MB/s of the
@@ -51,6 +53,7 @@ class Run:
 
     label: str
     seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     exit_code: int
     stdout: str
@@ -61,7 +64,8 @@ class Run:
 
 
 def measure(label: str, cmd: list[str], env: dict[str, str], workdir: Path) -> Run:
-    """Run `cmd` to completion; wall time and the peak RSS of it and the children it waited for."""
+    """Run `cmd` to completion; wall time, and the CPU time and peak RSS of it and the children it
+    waited for."""
     out_path, err_path = workdir / f"{label}.out", workdir / f"{label}.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
@@ -72,7 +76,8 @@ def measure(label: str, cmd: list[str], env: dict[str, str], workdir: Path) -> R
     rss_bytes = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)  # Linux counts in KiB
     out_text = out_path.read_text(encoding="utf-8", errors="replace")
     err_text = err_path.read_text(encoding="utf-8", errors="replace")
-    return Run(label, seconds, rss_bytes / 2**20, proc.returncode, out_text, err_text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(label, seconds, cpu, rss_bytes / 2**20, proc.returncode, out_text, err_text)
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -160,10 +165,11 @@ def parse_json(run: Run) -> dict[str, Any]:
 
 
 def print_runs(runs: list[Run], corpus_bytes: int) -> None:
-    print(f"\n{'':32} {'seconds':>9} {'MB/s':>9} {'peak RSS MB':>12} {'exit':>5}")
+    print(f"\n{'':32} {'seconds':>9} {'MB/s':>9} {'CPU s':>9} {'peak RSS MB':>12} {'exit':>5}")
     for run in runs:
         rate = f"{run.mb_per_s(corpus_bytes):9.1f}" if run.label != "re-ingest" else f"{'-':>9}"
-        print(f"{run.label:32} {run.seconds:9.2f} {rate} {run.peak_rss_mb:12.1f} {run.exit_code:5d}")
+        figures = f"{run.seconds:9.2f} {rate} {run.cpu_seconds:9.2f} {run.peak_rss_mb:12.1f} {run.exit_code:5d}"
+        print(f"{run.label:32} {figures}")
 
 
 def print_targets(ingest: Run, ccusages: list[Run | str], corpus_bytes: int) -> None:

@@ -13,10 +13,11 @@ after one new session (one session's stamp moved on and its cached features drop
 ingest of new lines does). Target:
 under 2 s at 10,000.
 
-    python bench/mine.py [--sizes 1000 10000] [--seed 1] [--work DIR]
+    python bench/mine.py [--sizes 1000 10000] [--seed 1] [--work DIR] [--command-only [RUNS]]
 
 `--work DIR` keeps corpora and stores in `DIR/n<size>/` for the next run; without it they live
-in a temporary folder.
+in a temporary folder. `--command-only` times only the command after one new session, RUNS
+times (3 by default), over the store as it is, and prints the medians.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -153,6 +155,7 @@ def command(store_path: Path) -> tuple[float, float]:
         capture_output=True,
         check=True,
         env=env,
+        cwd=Path(__file__).resolve().parents[1],  # `-m` reads the folder it runs in first: the code beside this file
     )
     after = os.times()
     return time.perf_counter() - started, (after.children_user - before.children_user) + (
@@ -160,11 +163,23 @@ def command(store_path: Path) -> tuple[float, float]:
     )
 
 
+def report_commands(store_path: Path, runs: int) -> None:
+    """The median wall and CPU seconds of the command after one new session, over `runs` runs."""
+    timings: list[tuple[float, float]] = []
+    for _ in range(runs):
+        touch_one(store_path)
+        timings.append(command(store_path))
+    wall = statistics.median(t[0] for t in timings)
+    cpu = statistics.median(t[1] for t in timings)
+    print(f"  `trajectory-miner mine`, hints on, one new session, median of {runs}: {wall:.2f} s wall, {cpu:.2f} s CPU")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, help="folder to keep corpora and stores in")
+    parser.add_argument("--command-only", type=int, nargs="?", const=3, metavar="RUNS", help="time the command only")
     parser.add_argument("--child", nargs=2, metavar=("STORE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -176,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             print(f"n = {size}:")
             store_path = prepare(work / f"n{size}", size, args.seed)
+            if args.command_only:
+                report_commands(store_path, args.command_only)
+                continue
             for mode in ("cold", "warm", "one-new"):
                 r = measure(store_path, mode)
                 found = ", ".join(f"{int(r[k])} {k}" for k in ("patterns", "incidents", "skills", "replays"))

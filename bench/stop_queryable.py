@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 from corpus_gen import generate  # noqa: E402
 
-from trajectory_miner.writer_lock import held_elsewhere  # noqa: E402
+from trajectory_miner.store.lock import held_elsewhere  # noqa: E402
 
 NEW_SESSIONS_SEED = 190_019
 """Far from the seeds stores are built with, so every session written here is new to the store."""

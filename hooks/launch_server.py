@@ -2,7 +2,7 @@
 
 `.mcp.json` runs this file with whatever `python3` is on the PATH. The real server
 (`<python> -I -m mcp_server`, the environment found as the hooks find it; see `_hookio`)
-takes a second or two to import its libraries, and a plugin installed from a marketplace has
+takes about half a second to import its libraries and load its index, and a plugin installed from a marketplace has
 no environment at all until the background setup has made one. So this process stands in
 front of it, standard library only:
 

@@ -1,5 +1,5 @@
 """`python -m mcp_server` serves the `miner` tools over stdio."""
 
-from mcp_server.server import main
+from mcp_server.stdio import main
 
 main()

@@ -43,7 +43,7 @@ from trajectory_miner.retrieval.reader import Source
 from trajectory_miner.retrieval.reviews import DECISIONS, NEXT_STEPS, SkillReview
 from trajectory_miner.retrieval.snapshot import Marks, Message
 from trajectory_miner.store import StoreBusy, StoreError
-from trajectory_miner.writer_lock import writer_busy
+from trajectory_miner.store.lock import writer_busy
 
 WRITE_WAIT_S = 1.0
 """How long a write waits for the store before it is queued."""

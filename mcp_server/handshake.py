@@ -40,7 +40,7 @@ def _ask(version: str, home: str) -> dict[str, Any]:
     ]
     env = {**os.environ, "TRAJECTORY_MINER_HOME": home}
     server = subprocess.Popen(
-        [sys.executable, "-I", "-m", "mcp_server"],
+        [sys.executable, "-I", "-m", "mcp_server.server"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

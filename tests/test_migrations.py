@@ -4,8 +4,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from trajectory_miner.migrations import MIGRATIONS, WRITER_KEYS, applied, migrate, pending, schema_version
 from trajectory_miner.store import open_store
+from trajectory_miner.store.migrations import MIGRATIONS, WRITER_KEYS, applied, migrate, pending, schema_version
 
 
 def columns(con: Any, table: str) -> list[str]:

@@ -23,6 +23,7 @@ PACKAGES = [
     "trajectory_miner.retrieval",
     "trajectory_miner.scoring",
     "trajectory_miner.skills",
+    "trajectory_miner.store",
 ]
 
 

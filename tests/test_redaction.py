@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from secrets_corpus import LOCATIONS, SECRET_KINDS, Secret, leaks_in, make_secret, scan_files, write_corpus
 
-from trajectory_miner import secret_tokens
+from trajectory_miner import secret_keys, secret_tokens
 from trajectory_miner.redaction import Redactor, find_secrets, placeholder, redact
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
@@ -415,3 +415,34 @@ def test_real_transcripts_keep_their_ids_and_paths() -> None:
                 assert kept.get("id") == message.get("id")
             checked += 1
     assert checked > 1000
+
+
+def _keyword_hits_one_by_one(text: str, folded: str) -> list[int]:
+    """Where keywords start, found by one search per keyword: what the single scan must give."""
+    if len(folded) != len(text):
+        return [m.start() for m in secret_keys._KEYWORD.finditer(text)]
+    hits: list[int] = []
+    for word in secret_keys.KEYWORDS:
+        pos = folded.find(word)
+        while pos != -1:
+            hits.append(pos)
+            pos = folded.find(word, pos + 1)
+    return sorted(hits)
+
+
+# Keywords glued and overlapping (`passecret`, `tokenkey`), in other cases, and characters that
+# change when lower-cased: the Kelvin sign folds to `k`, the long s does not fold, and a dotted
+# capital I grows to two characters.
+_KEYWORD_PIECES = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from([*secret_keys.KEYWORDS, "PASS", "Secret", "TOKEN", "passecret", "tokenkey", "privkey", "credauth"]),
+    st.sampled_from(["\u212aey", "pa\u017fs", "\u0130", "_", "-", "=", ": ", "\\n", " "]),
+    secrets.map(lambda s: s.snippet),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_KEYWORD_PIECES, max_size=16).map("".join))
+def test_the_keyword_scan_finds_what_a_search_per_keyword_finds(text: str) -> None:
+    folded = text.lower()
+    assert secret_keys.keyword_hits(text, folded) == _keyword_hits_one_by_one(text, folded)

@@ -12,8 +12,8 @@ from trajectory_miner.analysis.signatures import SIGNATURE_VERSION
 from trajectory_miner.config import Config
 from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.scoring import SCORER_VERSION, stale_session_ids
-from trajectory_miner.signature_upgrade import STALE_MARK, VERSION_KEY, refresh_signatures, stored_version
 from trajectory_miner.store import Store, open_store
+from trajectory_miner.store.signature_upgrade import STALE_MARK, VERSION_KEY, refresh_signatures, stored_version
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 JEST = FIXTURES / "mining_jest_missing_stuck_a.jsonl"
@@ -96,7 +96,7 @@ def test_a_failed_refresh_leaves_the_old_signatures_and_stays_due(
     def broken(tool: str, text: str, command: str = "") -> str:
         raise RuntimeError("broken rule")
 
-    monkeypatch.setattr("trajectory_miner.signature_upgrade.error_signature", broken)
+    monkeypatch.setattr("trajectory_miner.store.signature_upgrade.error_signature", broken)
     with pytest.raises(RuntimeError), open_store(database):
         pass
     monkeypatch.undo()

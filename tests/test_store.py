@@ -100,3 +100,16 @@ def test_rows_a_killed_writer_left_beside_the_store_are_removed_when_it_is_opene
         assert leftover.exists()
     with open_store(tmp_path / "s.duckdb"):
         assert not leftover.exists()
+
+
+def test_a_transaction_commits_its_work_and_rolls_all_of_it_back_when_it_raises(tmp_path: Path) -> None:
+    database = tmp_path / "miner.duckdb"
+    with open_store(database) as store:
+        store.con.execute("CREATE TABLE kept (n INTEGER)")
+        with store.transaction():
+            store.con.execute("INSERT INTO kept VALUES (1)")
+        with pytest.raises(KeyboardInterrupt), store.transaction():
+            store.con.execute("INSERT INTO kept VALUES (2)")
+            raise KeyboardInterrupt
+
+        assert store.query("SELECT n FROM kept") == [(1,)]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import trajectory_miner.store as store_module
+import trajectory_miner.store.connection as store_module
 from trajectory_miner.store import Store, free_space, open_store, reclaim_space
 
 

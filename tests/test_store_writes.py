@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trajectory_miner.migrations import MIGRATIONS, WRITER_KEYS, migrate
 from trajectory_miner.store import Store, insert_rows, open_store
+from trajectory_miner.store.migrations import MIGRATIONS, WRITER_KEYS, migrate
 
 COLUMNS = "k VARCHAR, x DOUBLE, ts TIMESTAMP, tags VARCHAR[], n BIGINT, flag BOOLEAN, body VARCHAR"
 ODD = ["\udcff", "\ud800", "\x00", "\u2028", "\\", '"', "'", "\U0001f600", "é"]

@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-from trajectory_miner import store as store_module
 from trajectory_miner.doctor import check_permissions
 from trajectory_miner.forget import rewrite_store
 from trajectory_miner.store import StoreBusy, open_store
-from trajectory_miner.writer_lock import writer_busy, writer_lock, writer_lock_path
+from trajectory_miner.store import copy as store_module
+from trajectory_miner.store.lock import writer_busy, writer_lock, writer_lock_path
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from trajectory_miner.writer_lock import writer_lock
+from trajectory_miner.store.lock import writer_lock
 with writer_lock(Path(sys.argv[1]), 5.0) as held:
     print("held" if held else "refused", flush=True)
     sys.stdin.readline()
@@ -76,7 +76,7 @@ def test_the_lock_is_reentrant_in_a_process_and_excludes_its_other_threads(tmp_p
         other.start()
         other.join()
         probe = subprocess.run(
-            [sys.executable, "-c", f"from trajectory_miner.writer_lock import writer_busy as b; "
+            [sys.executable, "-c", f"from trajectory_miner.store.lock import writer_busy as b; "
              f"from pathlib import Path; print(b(Path({str(database)!r})))"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from trajectory_miner import spool
 from trajectory_miner.paths import Paths
-from trajectory_miner.writer_lock import writer_busy
+from trajectory_miner.store.lock import writer_busy
 
 INLINE_BYTES = 4_000_000
 """The most transcript bytes a command catches up itself (about a second of ingest)."""

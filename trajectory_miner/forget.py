@@ -17,6 +17,7 @@ only then is the forgotten text gone from the disk.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,8 @@ from trajectory_miner.mining.stats import fisher_greater, lift
 from trajectory_miner.sessions import ambiguity, resolve_session_id, session_ids
 from trajectory_miner.skills.usage import recount
 from trajectory_miner.store import Store, StoreBusy, StoreError, connect_with_retry, fresh_copy, put_in_place
+from trajectory_miner.store.lock import writer_lock
 from trajectory_miner.utc import stored
-from trajectory_miner.writer_lock import writer_lock
 
 # Tables whose rows belong to one session, by the column that names it.
 SESSION_TABLES: tuple[tuple[str, str], ...] = (
@@ -63,6 +64,30 @@ REWRITE_PENDING = "forget:rewrite_pending"
 
 class ForgetError(LookupError):
     """The sessions to forget cannot be chosen (unknown id, nothing matches)."""
+
+
+@dataclass(frozen=True)
+class ForgetScope:
+    """What forgetting some sessions would remove, for the question asked before it."""
+
+    sessions: int
+    sidechains: int
+    first: datetime | None
+    last: datetime | None
+    projects: int
+    turns: int
+
+
+def forget_scope(store: Store, ids: list[str]) -> ForgetScope:
+    """How many sessions, sidechains, projects and turns the ids hold, and the time they span."""
+    sessions, sidechains, first, last, projects = store.query(
+        "SELECT count(*) FILTER (WHERE NOT is_sidechain), count(*) FILTER (WHERE is_sidechain), "
+        "min(started_at), max(coalesce(ended_at, started_at)), count(DISTINCT project) "
+        "FROM sessions WHERE session_id IN (SELECT unnest($1::VARCHAR[]))",
+        [ids],
+    )[0]
+    turns = store.scalar("SELECT count(*) FROM turns WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
+    return ForgetScope(sessions, sidechains, first, last, projects, turns)
 
 
 class ForgetReport(BaseModel):

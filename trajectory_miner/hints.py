@@ -37,8 +37,8 @@ from pydantic import BaseModel, Field
 from trajectory_miner.analysis.signatures import is_generic, signature_family
 from trajectory_miner.mining.items import Skill
 from trajectory_miner.retrieval.episodes import Episode, fix_step
+from trajectory_miner.retrieval.fixes import fix_key
 from trajectory_miner.retrieval.index import MemoryIndex
-from trajectory_miner.retrieval.rank import fix_key
 from trajectory_miner.retrieval.saved import current_index
 from trajectory_miner.store import Store
 from trajectory_miner.textcap import one_line
@@ -167,13 +167,14 @@ def build_hints(index: MemoryIndex, limit: int = MAX_HINTS) -> dict[str, Hint]:
     return {specific: hint for _, specific, hint in chosen[:limit]}
 
 
-def hints_from_store(store: Store, limit: int = MAX_HINTS) -> dict[str, Hint]:
+def hints_from_store(store: Store, limit: int = MAX_HINTS, *, resave_small: bool = True) -> dict[str, Hint]:
     """Read the store and choose the hints.
 
     The index comes from the one saved beside the store, brought up to date with what changed
-    since, and is saved again for the MCP server to start from (`retrieval.saved`).
+    since, and is saved again for the MCP server to start from (`retrieval.saved`); with
+    `resave_small` False, only when it had more than a few sessions to catch up on.
     """
-    return build_hints(current_index(store), limit)
+    return build_hints(current_index(store, resave_small=resave_small), limit)
 
 
 def render(hints: dict[str, Hint]) -> str:

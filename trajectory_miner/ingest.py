@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from trajectory_miner.batch_writer import BatchWriter, FileRow, Rows, load_file_rows, merge_rows, table_rows
 from trajectory_miner.config import Config, is_excluded
 from trajectory_miner.forgotten import is_forgotten
+from trajectory_miner.progress import Progress
 from trajectory_miner.quarantine import Quarantined, held_files, log_path, now
 from trajectory_miner.quarantine import read as read_quarantine
 from trajectory_miner.quarantine import record as record_quarantine
@@ -53,7 +54,6 @@ _HEAD_BYTES = 4096
 LAST_INGEST_KEY = "ingest:last_run"
 """The `miner_state` key of the last run's time, folders and file count (JSON)."""
 
-Progress = Callable[[int, int, str], None]
 Batch = tuple[str, FileRow, Rows, int]
 """A file's key, its row after a run of lines, the rows read from those lines, and their size."""
 
@@ -339,9 +339,10 @@ def _ingest(
     files = _not_held(files, log_path(store.path), report)
     # Files named one by one (the hooks' ingester) read only their own rows; a folder reads
     # every row, which costs less than resolving each path found in it once more.
-    known = load_file_rows(store, None if any(p.is_dir() for p in paths) else [file_key(f) for f in files])
+    keys = {f: file_key(f) for f in files}  # resolving a path takes a system call per folder
+    known = load_file_rows(store, None if any(p.is_dir() for p in paths) else list(keys.values()))
     writer = BatchWriter(store)
-    pool_size = _pool_size(files, known, workers) if redact is None else 1
+    pool_size = _pool_size(files, keys, known, workers) if redact is None else 1
     redactor = redact or _worker_redactor(config)
     done = 0
 
@@ -361,7 +362,7 @@ def _ingest(
         read_in_pool: set[Path] = set()
         try:
             with ProcessPoolExecutor(pool_size, mp_context=get_context("spawn")) as pool:
-                jobs = [(known.get(file_key(f)), f, config) for f in small]
+                jobs = [(known.get(keys[f]), f, config) for f in small]
                 for file, (results, partial) in zip(small, pool.map(_read_whole_file, jobs, chunksize=8), strict=True):
                     for key, row, rows, read in results:
                         writer.add(key, row, rows, read)
@@ -373,7 +374,7 @@ def _ingest(
         files = [f for f in files if f not in read_in_pool]
     for file in files:
         for key, row, rows, read in _guarded(
-            read_file(known.get(file_key(file)), file, config, redactor, report), file, report
+            read_file(known.get(keys[file]), file, config, redactor, report), file, report
         ):
             writer.add(key, row, rows, read)
         tick(file)
@@ -424,7 +425,7 @@ def _is_small(path: Path) -> bool:
         return False
 
 
-def _pool_size(files: Sequence[Path], known: dict[str, FileRow], workers: int | None) -> int:
+def _pool_size(files: Sequence[Path], keys: dict[Path, str], known: dict[str, FileRow], workers: int | None) -> int:
     """Worker processes worth starting: as asked, or by default none unless there is much to read."""
     if workers is not None:
         return max(1, workers)
@@ -439,7 +440,7 @@ def _pool_size(files: Sequence[Path], known: dict[str, FileRow], workers: int | 
             continue
         if size > _SMALL_FILE_BYTES:
             continue  # read here whatever the pool does: no reason to start one
-        row = known.get(file_key(file))
+        row = known.get(keys[file])
         pending += size - (row.offset if row and row.offset <= size else 0)
     return wanted if pending >= _PARALLEL_MIN_BYTES else 1
 

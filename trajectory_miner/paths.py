@@ -33,7 +33,7 @@ class Paths:
 
     @property
     def writer_lock(self) -> Path:
-        """The lock every writer of the store holds (see `trajectory_miner.writer_lock`)."""
+        """The lock every writer of the store holds (see `trajectory_miner.store.lock`)."""
         return self.home / "writer.lock"
 
     @property

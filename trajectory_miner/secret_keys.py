@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import re
 
+from ahocorasick_rs import AhoCorasick, MatchKind
+
 KEYWORDS = ("pass", "secret", "token", "key", "auth", "priv", "cred")
 _KEYWORD = re.compile("|".join(KEYWORDS), re.I)
+# One pass over the lower-cased text finds them all, where a search per keyword takes seven.
+_KEYWORD_SCAN = AhoCorasick(list(KEYWORDS), matchkind=MatchKind.Standard)
 _KEY_TAIL = re.compile(r"[A-Za-z0-9_.\-]*")
 _SEPARATOR_AHEAD = re.compile(r"(?:\\{0,8}[\"'])?[ \t]{0,64}[=:]")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -123,16 +127,11 @@ def _literal_secret(m: re.Match[str], value: str, flag: bool, after: str) -> boo
     return _word_password(key, value, sep, after)
 
 
-def _keyword_hits(text: str, folded: str) -> list[int]:
+def keyword_hits(text: str, folded: str) -> list[int]:
+    """Where a keyword starts in the text, in order; every occurrence of each, overlapping ones too."""
     if len(folded) != len(text):  # a few characters change length when lower-cased
         return [m.start() for m in _KEYWORD.finditer(text)]
-    hits: list[int] = []
-    for word in KEYWORDS:
-        pos = folded.find(word)
-        while pos != -1:
-            hits.append(pos)
-            pos = folded.find(word, pos + 1)
-    return sorted(hits)
+    return sorted(start for _, start, _ in _KEYWORD_SCAN.find_matches_as_indexes(folded, overlapping=True))
 
 
 def keyed_values(text: str, folded: str) -> list[tuple[int, int]]:
@@ -140,7 +139,7 @@ def keyed_values(text: str, folded: str) -> list[tuple[int, int]]:
     lower-cased."""
     found: list[tuple[int, int]] = []
     resume = 0
-    for hit in _keyword_hits(text, folded):
+    for hit in keyword_hits(text, folded):
         if hit < resume:
             continue
         tail = _KEY_TAIL.match(text, hit)

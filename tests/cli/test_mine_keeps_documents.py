@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -58,3 +59,25 @@ def test_the_hints_mine_writes_are_those_of_an_index_worked_out_from_the_steps(
         expected = render(build_hints(MemoryIndex.build(store)))
     written = paths.hints_file.read_text(encoding="utf-8")
     assert written == expected and json.loads(written)["hints"]
+
+
+def test_mine_gives_the_cycle_collector_back_as_it_found_it(capsys: pytest.CaptureFixture[str]) -> None:
+    first = sorted(TRANSCRIPTS.glob("mining_jest_missing_*.jsonl"))
+    assert main(["ingest", "--quiet", *map(str, first[:2])]) == 0
+    assert gc.isenabled()
+    assert main(["mine", "--json"]) == 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert main(["mine", "--json"]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    capsys.readouterr()
+
+
+def test_mine_gives_the_cycle_collector_back_when_it_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not resolve().database.exists()
+    assert main(["mine", "--json"]) == 1
+    assert gc.isenabled()
+    assert "no store yet" in capsys.readouterr().err

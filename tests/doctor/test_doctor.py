@@ -19,10 +19,10 @@ from trajectory_miner.cli import main
 from trajectory_miner.config import Config
 from trajectory_miner.doctor import Interpreters, diagnose
 from trajectory_miner.ingest import ingest_paths
-from trajectory_miner.migrations import migrate
 from trajectory_miner.paths import Paths, ensure_home, resolve
 from trajectory_miner.spool import SpoolEvent, append_event
 from trajectory_miner.store import open_store
+from trajectory_miner.store.migrations import migrate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
 TRANSCRIPT = FIXTURES / "spool_session_with_failing_bash.jsonl"

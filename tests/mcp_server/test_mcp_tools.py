@@ -14,7 +14,7 @@ from mcp import Client
 from retrieval.builders import FIXED_SESSIONS, module_error
 
 from mcp_server import TOOL_NAMES, build_server
-from mcp_server import server as server_module
+from mcp_server import tools as tools_module
 from trajectory_miner.paths import Paths
 from trajectory_miner.retrieval.text import estimate_tokens
 from trajectory_miner.store import open_store
@@ -146,7 +146,7 @@ def test_the_server_keeps_answering_after_errors_and_unexpected_failures(
     async def work(client: Client) -> list[Any]:
         results = [await client.call_tool(FIND, {"stuck_description": "x" * 30_000})]
         with monkeypatch.context() as patch:
-            patch.setattr(server_module, "find_replays", explode)
+            patch.setattr(tools_module, "find_replays", explode)
             results.append(await client.call_tool(FIND, STUCK))
         results.append(await client.call_tool(FIND, STUCK))
         return results

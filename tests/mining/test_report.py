@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trajectory_miner.mining import report as report_module
 from trajectory_miner.mining.items import Incident, Pattern, Replay, SelfQuestion, Skill, StepRef
 from trajectory_miner.mining.report import MiningReport, OpenQuestion, render_markdown
 
@@ -106,3 +110,9 @@ def test_pipes_are_escaped_in_table_cells_only() -> None:
     widths = {len(UNESCAPED_PIPE.findall(row)) for row in rows if not row.startswith("|---")}
     assert widths == {4, 7}
     assert any("tried `<n>` times \\| gave up" in row for row in rows)
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab_*<`> .,)\n\t|")), max_size=60))
+def test_text_without_markup_is_left_as_it_is_and_any_other_marked_word_by_word(text: str) -> None:
+    plain = report_module._WORD.sub(report_module._marked, text)
+    assert report_module._marked_words(text) == plain

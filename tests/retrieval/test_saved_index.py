@@ -154,3 +154,32 @@ def test_a_saved_index_this_reader_cannot_trust_is_ignored(
 def test_the_saved_file_is_private(planted: Path) -> None:
     assert save(fresh(planted), planted, None)
     assert saved_path(planted).stat().st_mode & 0o077 == 0
+
+
+def test_a_reader_that_allows_it_leaves_a_small_catch_up_to_the_next_reader(planted: Path) -> None:
+    with open_store(planted) as store:
+        current_index(store)
+    written = saved_path(planted).stat().st_mtime_ns
+    add_session(planted, 4)
+    with open_store(planted) as store:
+        caught_up = answers(current_index(store, resave_small=False))
+    assert saved_path(planted).stat().st_mtime_ns == written
+    assert caught_up == answers(fresh(planted))
+    # The next reader catches up from the file as it was, and saves what it read.
+    with open_store(planted) as store:
+        assert answers(current_index(store)) == caught_up
+    loaded = load(planted)
+    assert loaded is not None and loaded[1] == file_stamp(planted)
+    assert answers(loaded[0]) == caught_up
+
+
+def test_a_reader_that_allows_it_still_saves_a_large_catch_up(planted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_store(planted) as store:
+        current_index(store)
+    monkeypatch.setattr(saved_module, "RESAVE_AFTER", 0)
+    add_session(planted, 5)
+    with open_store(planted) as store:
+        expected = answers(current_index(store, resave_small=False))
+    loaded = load(planted)
+    assert loaded is not None and loaded[1] == file_stamp(planted)
+    assert answers(loaded[0]) == expected

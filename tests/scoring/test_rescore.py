@@ -70,3 +70,55 @@ def test_feedback_changes_the_stored_outcome_on_the_next_rescore(db: Path) -> No
         card = load_scorecards(store, [failing])[failing]
         assert (card.outcome, card.outcome_source) == ("success", "feedback")
         assert set(load_scorecards(store)) == set(ids)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rescore_in_worker_processes_stores_the_cards_of_a_rescore_here(tmp_path: Path, workers: int) -> None:
+    cards: dict[int, dict[str, dict[str, object]]] = {}
+    calls: dict[int, list[tuple[int, int, str]]] = {0: [], workers: []}
+    for count in (0, workers):
+        seen = calls[count]
+        with open_store(tmp_path / f"{count}.duckdb") as store:
+            ids = _ingest(store)
+            record_feedback(store, ids[0], "good", "known flaky")
+            done = rescore_sessions(
+                store,
+                [*ids, "no-such-session"],
+                chunk_size=2,
+                workers=count,
+                progress=lambda d, t, s, seen=seen: seen.append((d, t, s)),
+            )
+            assert done == 3
+            stored = load_scorecards(store)
+            cards[count] = {sid: card.model_dump(exclude={"scored_at"}) for sid, card in stored.items()}
+            assert all(card.scored_at is not None for card in stored.values())
+    assert cards[workers] == cards[0] and len(cards[0]) == 3
+    # Chunks go to the workers halved, so their progress is told in steps of one session.
+    assert [c[0] for c in calls[0]] == [2, 4] and [c[0] for c in calls[workers]] == [1, 2, 3, 4]
+    assert calls[workers][1::2] == calls[0]
+
+
+def test_rescore_scores_here_what_a_broken_pool_left(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from trajectory_miner.scoring import pool
+
+    def broken(*_: object, **__: object) -> None:
+        raise BrokenProcessPool("a worker died")
+
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", broken)
+    with open_store(db) as store:
+        ids = _ingest(store)
+        assert rescore_sessions(store, ids, chunk_size=1, workers=2) == 3
+        assert sorted(load_scorecards(store)) == ids
+
+
+@pytest.mark.parametrize(("cores", "sessions", "expected"), [(8, 5000, 2), (2, 5000, 1), (1, 5000, 0), (8, 50, 0)])
+def test_workers_start_for_much_to_score_and_leave_this_process_a_core(
+    monkeypatch: pytest.MonkeyPatch, cores: int, sessions: int, expected: int
+) -> None:
+    from trajectory_miner.scoring import scorer
+
+    monkeypatch.setattr(scorer.os, "cpu_count", lambda: cores)
+    assert scorer.pool_size(sessions, None) == expected
+    assert scorer.pool_size(sessions, 3) == 3 and scorer.pool_size(2, 3) == 2

@@ -13,7 +13,7 @@ from harness.claude_runner import claude_available, run_scenario
 from harness.scenarios import Scenario, say
 from skillkit import validate_plugin
 
-from mcp_server.server import TOOL_NAMES
+from mcp_server.tools import TOOL_NAMES
 from trajectory_miner.cli import build_parser, main
 from trajectory_miner.skills.skillmd import parse_frontmatter, split_frontmatter
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trajectory_miner.cli.capture import parse_date
+from trajectory_miner.cli.dates import parse_date
 from trajectory_miner.cli.output import CommandError, fmt, print_json, resolve_paths, writer
 from trajectory_miner.paths import Paths
 from trajectory_miner.store import Store, StoreError
@@ -66,7 +66,7 @@ def run_forget(args: argparse.Namespace) -> int:
     from trajectory_miner.forget import ForgetError, forget_sessions, select_sessions
     from trajectory_miner.ingester import ingest_lock
     from trajectory_miner.sessions import ambiguity
-    from trajectory_miner.writer_lock import writer_lock
+    from trajectory_miner.store.lock import writer_lock
 
     paths = resolve_paths()
     if args.finish and _given(args):
@@ -136,18 +136,13 @@ def _unmatched(exc: ForgetError, choice: dict[str, Any]) -> str:
 
 def describe(store: Store, ids: list[str]) -> str:
     """One sentence saying what a forget will remove."""
-    row = store.query(
-        "SELECT count(*) FILTER (WHERE NOT is_sidechain), count(*) FILTER (WHERE is_sidechain), "
-        "min(started_at), max(coalesce(ended_at, started_at)), count(DISTINCT project) "
-        "FROM sessions WHERE session_id IN (SELECT unnest($1::VARCHAR[]))",
-        [ids],
-    )[0]
-    turns = store.scalar("SELECT count(*) FROM turns WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
-    main, sidechains, first, last, projects = row
-    side = f" and {sidechains} subagent sidechain(s)" if sidechains else ""
-    span = f" from {fmt(first)} to {fmt(last)}" if first is not None else ""
-    where = f" in {projects} project(s)" if projects > 1 else ""
-    return f"{main} session(s){side}{where}{span}, {turns} turn(s)"
+    from trajectory_miner.forget import forget_scope
+
+    scope = forget_scope(store, ids)
+    side = f" and {scope.sidechains} subagent sidechain(s)" if scope.sidechains else ""
+    span = f" from {fmt(scope.first)} to {fmt(scope.last)}" if scope.first is not None else ""
+    where = f" in {scope.projects} project(s)" if scope.projects > 1 else ""
+    return f"{scope.sessions} session(s){side}{where}{span}, {scope.turns} turn(s)"
 
 
 def confirm(description: str) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from trajectory_miner.cli.dates import parse_date
 from trajectory_miner.cli.output import (
     CommandError,
     load_user_config,
@@ -28,7 +28,6 @@ from trajectory_miner.sessions import (
     short_ids,
 )
 from trajectory_miner.store import StoreMissing
-from trajectory_miner.utc import aware
 
 
 def register(commands: Any) -> None:
@@ -53,15 +52,6 @@ def register(commands: Any) -> None:
     show.add_argument("--full", action="store_true", help="include prompts, inputs and results")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=run_show)
-
-
-def parse_date(text: str) -> datetime:
-    """A YYYY-MM-DD (or ISO) date as an aware UTC datetime."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from exc
-    return aware(value)
 
 
 def positive_int(text: str) -> int:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trajectory_miner.cli.capture import parse_date
+from trajectory_miner.cli.dates import parse_date
 from trajectory_miner.cli.output import (
     CommandError,
     load_user_config,
@@ -17,11 +17,11 @@ from trajectory_miner.cli.output import (
     resolve_paths,
     writer,
 )
+from trajectory_miner.collector import collector_paused
 from trajectory_miner.mining import MiningReport, mine, render_markdown
 from trajectory_miner.paths import Paths
 from trajectory_miner.scoring import stale_session_ids
 from trajectory_miner.store import Store
-from trajectory_miner.upkeep import refresh_sessions
 
 
 def register(commands: Any) -> None:
@@ -35,7 +35,12 @@ def register(commands: Any) -> None:
 
 def _score_unscored(store: Store, show: bool) -> int:
     """Score sessions that have no card from the current scorer."""
-    return refresh_sessions(store, stale_session_ids(store), progress=progress_bar("score", show))
+    stale = stale_session_ids(store)
+    if not stale:
+        return 0
+    from trajectory_miner.upkeep import refresh_sessions  # the scorer's modules, only when there is work
+
+    return refresh_sessions(store, stale, progress=progress_bar("score", show))
 
 
 def _refresh_hints(paths: Paths, store: Store) -> None:
@@ -46,7 +51,9 @@ def _refresh_hints(paths: Paths, store: Store) -> None:
 
     refresh(store)
     if load_user_config(paths).live_hints:
-        write_hints(paths.hints_file, hints_from_store(store))
+        # Writing the whole saved index again for a few new sessions costs more than the next
+        # reader's catching up on them (and the MCP server saves its own after reading).
+        write_hints(paths.hints_file, hints_from_store(store, resave_small=False))
 
 
 def _write_report(report: MiningReport, out: Path) -> Path:
@@ -60,6 +67,13 @@ def _write_report(report: MiningReport, out: Path) -> Path:
 
 
 def run_mine(args: argparse.Namespace) -> int:
+    # The collector would walk the mined features and the loaded index again and again;
+    # what mining drops is freed as it goes without it.
+    with collector_paused():
+        return _run_mine(args)
+
+
+def _run_mine(args: argparse.Namespace) -> int:
     paths = resolve_paths()
     if not paths.database.exists():
         raise CommandError("no store yet: run `trajectory-miner ingest` first", 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trajectory_miner import paths as paths_module
-from trajectory_miner.cli.capture import parse_date
+from trajectory_miner.cli.dates import parse_date
 from trajectory_miner.cli.output import CommandError, print_json, progress_bar, reader, resolve_paths
 from trajectory_miner.report import empty_report, gather, write_report
 

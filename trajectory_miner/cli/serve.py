@@ -20,9 +20,10 @@ def register(commands: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     del args
     # The MCP layer loads only for this command, so the rest of the CLI starts fast.
-    from mcp_server.server import build_server
+    from mcp_server.stdio import serve
+    from mcp_server.tools import live_tools
 
-    build_server(resolve_paths(), warm=True).run()
+    serve(live_tools(resolve_paths(), warm=True))
     return 0
 
 

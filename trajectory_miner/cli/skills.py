@@ -20,7 +20,7 @@ from trajectory_miner.mining.outcomes import load_scores
 from trajectory_miner.mining.report import no_skills_reason
 from trajectory_miner.paths import claude_config_dir
 from trajectory_miner.redaction import Redactor
-from trajectory_miner.skills.export import ExportError, ExportReport, export_skills
+from trajectory_miner.skills.export import ExportError, ExportReport, export_skills, skill_exports
 from trajectory_miner.skills.lifecycle import (
     TRANSITIONS,
     SkillEvent,
@@ -163,10 +163,7 @@ def run_show(args: argparse.Namespace) -> int:
     with reader(resolve_paths()) as store:
         skill = _lookup(store, args.skill)
         events = skill_events(store, skill.id)
-        exports = store.query(
-            "SELECT directory, name, exported_at FROM skill_exports WHERE skill_id = ? ORDER BY directory",
-            [skill.id],
-        )
+        exports = skill_exports(store, skill.id)
         uses = skill_uses(store, skill.id)
     if args.json:
         print_json(

@@ -15,11 +15,11 @@ from trajectory_miner.doctor.findings import Check, shell_quote
 from trajectory_miner.forget import REWRITE_PENDING
 from trajectory_miner.forgotten import forgotten_file
 from trajectory_miner.ingest import LAST_INGEST_KEY, LastRun, last_run
-from trajectory_miner.migrations import MIGRATIONS, applied
 from trajectory_miner.paths import Paths
 from trajectory_miner.store import StoreBusy, StoreError, connect_with_retry
+from trajectory_miner.store.lock import held_elsewhere
+from trajectory_miner.store.migrations import MIGRATIONS, applied
 from trajectory_miner.utc import aware_or_none
-from trajectory_miner.writer_lock import held_elsewhere
 
 _PID = re.compile(r"\(PID (\d+)\)")
 

@@ -143,17 +143,12 @@ def _copy_table(store: Store, table: str, now: datetime) -> int:
 
 def _write(store: Store, present: set[str], report: PoolIngestReport) -> None:
     now = stored()
-    store.con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction():
         for table in SESSION_TABLES:
             if table != "sessions":
                 store.con.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT session_id FROM _tm_take)")
         for table in SESSION_TABLES:
             report.rows[table] = _copy_table(store, table, now) if table in present else 0
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
 
 
 def ingest_parquet(

@@ -34,9 +34,10 @@ def _ask(
     fix_skills: list[Skill],
 ) -> list[OpenQuestion]:
     by_key = {c.key: c for c in clusters}
+    fixers = skills.by_family(fix_skills)
     still_open: list[OpenQuestion] = []
     for pattern in found:
-        skill_ids = [s.id for s in skills.for_cluster(fix_skills, pattern.cluster_key)]
+        skill_ids = [s.id for s in fixers.get(pattern.cluster_key.removeprefix("sig:"), [])]
         pattern.self_questions = questions.ask(
             by_key[pattern.cluster_key],
             population,

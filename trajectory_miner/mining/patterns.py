@@ -80,8 +80,11 @@ class Population:
     # How many sessions record a model at all, and how many record each model.
     with_models: int = 0
     per_model: Counter[str] = field(default_factory=Counter)
+    # Each scored session's group, worked out once: mining asks for it per session per pattern.
+    groups: dict[str, str] = field(default_factory=dict[str, str], init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.groups = {sid: score.group for sid, score in self.scores.items()}
         groups = Counter(self.group(sid) for sid in self.features)
         self.failing, self.succeeding = groups["failing"], groups["succeeding"]
         recorded = [set(sf.models) for sf in self.features.values() if sf.models]
@@ -96,8 +99,7 @@ class Population:
             self.totals[dimension] = (sum(values), len(values))
 
     def group(self, session_id: str) -> str:
-        score = self.scores.get(session_id)
-        return score.group if score is not None else ""
+        return self.groups.get(session_id, "")
 
 
 def cluster_failures(features: Iterable[SessionFeatures]) -> tuple[list[Cluster], dict[str, str]]:
@@ -132,6 +134,7 @@ def _join_by_lesson(features: list[SessionFeatures], family_key: dict[str, str])
     owner: dict[tuple[str, str], str] = {}
     joined: dict[str, str] = {}
     ordered = sorted(spread, key=lambda k: (-len(spread[k]), k))
+    rank = {key: place for place, key in enumerate(ordered)}
     lessons_of: dict[str, set[str]] = {}
     for sf in features:
         for fix in sf.fixes:
@@ -141,7 +144,7 @@ def _join_by_lesson(features: list[SessionFeatures], family_key: dict[str, str])
     for key in ordered:
         kind = signatures.family(key.removeprefix("sig:"))
         leaders = {owner[(kind, lesson)] for lesson in lessons_of.get(key, ()) if (kind, lesson) in owner}
-        leader = min(leaders, key=ordered.index) if leaders else key
+        leader = min(leaders, key=rank.__getitem__) if leaders else key
         joined[key] = leader
         for lesson in lessons_of.get(key, ()):
             owner.setdefault((kind, lesson), leader)

@@ -107,10 +107,15 @@ def _prose(value: object) -> str:
     out: list[str] = []
     start = 0
     for span in _CODE_SPAN.finditer(text):
-        out += [_WORD.sub(_marked, text[start : span.start()]), span.group(0)]
+        out += [_marked_words(text[start : span.start()]), span.group(0)]
         start = span.end()
-    out.append(_WORD.sub(_marked, text[start:]))
+    out.append(_marked_words(text[start:]))
     return "".join(out)
+
+
+def _marked_words(text: str) -> str:
+    # Most text holds no markup at all, and then no word of it does either.
+    return _WORD.sub(_marked, text) if _MARKUP.search(text) else text
 
 
 def _cell(value: object) -> str:

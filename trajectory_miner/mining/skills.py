@@ -123,10 +123,14 @@ def fix_topic(cluster_key: str, kind: str) -> str:
     return f"fix:{cluster_key.removeprefix('sig:')} => {kind}"
 
 
-def for_cluster(skills: list[Skill], cluster_key: str) -> list[Skill]:
-    """The fix skills that get past a failure cluster, whatever kind of fix they teach."""
-    family = cluster_key.removeprefix("sig:")
-    return [s for s in skills if s.cluster_key.startswith("fix:") and s.signatures[:1] == [family]]
+def by_family(skills: list[Skill]) -> dict[str, list[Skill]]:
+    """The fix skills that get past each failure family (a cluster's key without `sig:`),
+    whatever kind of fix they teach, in the order given."""
+    found: dict[str, list[Skill]] = {}
+    for skill in skills:
+        if skill.cluster_key.startswith("fix:") and skill.signatures:
+            found.setdefault(skill.signatures[0], []).append(skill)
+    return found
 
 
 def _stack(files: list[str]) -> str:

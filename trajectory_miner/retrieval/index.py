@@ -8,20 +8,31 @@ again replaces its documents. Queries never touch the store.
 An index pickles compactly for `saved`: each item as its own small pickle, unpacked the first
 time a query touches it, and the patterns as one, unpacked when listed. So loading a saved
 index costs little more than its postings, and a question pays only for its candidates.
+
+What ranking asks of every candidate is kept beside the items, one entry per document, so that
+a broad question weighs thousands of candidates without unpacking them: what kind of item it
+is (and how an episode ended), the signature it was stored under, and which fix it shares
+with alike items (`fixes`). The fixes are worked out when first asked, and for every item
+before a save, so that a saved index never works them out again.
 """
 
 from __future__ import annotations
 
 import pickle
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from trajectory_miner.analysis.signatures import signature_family
 from trajectory_miner.mining.items import Pattern, Replay, Skill
 from trajectory_miner.retrieval.bm25 import BM25
 from trajectory_miner.retrieval.episodes import Episode
+from trajectory_miner.retrieval.fixes import shared_fix, tried_keys
 from trajectory_miner.retrieval.kept import decode, interned, session_docs
 from trajectory_miner.retrieval.snapshot import Marks, Message, SessionRow, read_changes
 from trajectory_miner.retrieval.text import tokens
@@ -29,6 +40,11 @@ from trajectory_miner.store import Store
 
 # Rebuild from scratch when this share of the documents has been replaced.
 _REBUILD_DEAD_SHARE = 0.3
+# What an item document is, by `kinds`: how an episode ended, or which mined item it is.
+VERIFIED, LIKELY, STUCK, REPLAY, SKILL = range(5)
+_RESOLUTIONS = {"verified": VERIFIED, "likely": LIKELY, "no": STUCK}
+# In `fix_groups`: not worked out yet. Below it, an item that is a fix of its own (-2 - doc).
+UNKNOWN_FIX = -1
 
 
 class NeedsRebuild(Exception):
@@ -78,6 +94,11 @@ class Items(MutableMapping[int, Item]):
 
     def __contains__(self, doc: object) -> bool:
         return doc in self._open or doc in self._packed
+
+    def present(self, docs: Iterable[int]) -> list[int]:
+        """Those of `docs` that name an item."""
+        opened, packed = self._open, self._packed
+        return [doc for doc in docs if doc in opened or doc in packed]
 
     def __setitem__(self, doc: int, item: Item) -> None:
         self._packed.pop(doc, None)
@@ -132,6 +153,12 @@ class MemoryIndex:
         # Normalised fixes of items, by the item's identity (filled while ranking).
         self.fix_keys: dict[int, str] = {}
         self.items.fix_keys = self.fix_keys
+        # By item document: its kind, the signature it answers (None for a skill, which has
+        # several) and the number of the fix it shares with alike items.
+        self.kinds = bytearray()
+        self.signatures: list[str | None] = []
+        self.fix_groups: array[int] = array("q")
+        self._fix_numbers: dict[str, int] = {}
         self._mined_docs: list[int] = []
         # Token counts of the mined items' text: mining again mostly rewrites the same items.
         self._mined_terms: dict[str, dict[str, int]] = {}
@@ -153,6 +180,7 @@ class MemoryIndex:
         self._patterns = patterns
 
     def __getstate__(self) -> dict[str, Any]:
+        self._settle_fixes()
         state = dict(self.__dict__)
         # Caches: the interned strings, and fix keys by object identity, which a copy changes.
         state["_strings"], state["fix_keys"] = {}, {}
@@ -273,6 +301,18 @@ class MemoryIndex:
 
     def _add_item(self, doc: int, item: Item, families: Iterable[str]) -> None:
         self.items[doc] = item
+        grow = doc + 1 - len(self.kinds)
+        if grow > 0:
+            self.kinds.extend(bytes(grow))
+            self.signatures.extend([None] * grow)
+            self.fix_groups.extend([UNKNOWN_FIX] * grow)
+        if isinstance(item, Episode):
+            self.kinds[doc], self.signatures[doc] = _RESOLUTIONS[item.resolution], item.signature
+        elif isinstance(item, Replay):
+            self.kinds[doc], self.signatures[doc] = REPLAY, item.signature
+        else:
+            self.kinds[doc], self.signatures[doc] = SKILL, None
+        self.fix_groups[doc] = UNKNOWN_FIX
         for family in families:
             if family:
                 self.families.setdefault(family, set()).add(doc)
@@ -315,7 +355,27 @@ class MemoryIndex:
         self._add_item(doc, item, item_families(item))
         self._mined_docs.append(doc)
 
+    def _settle_fixes(self) -> None:
+        """Work out the fix of every item, and what every stuck episode tried, not known yet."""
+        unknown = [doc for doc in self.items if self.fix_groups[doc] == UNKNOWN_FIX]
+        self.fix_group(unknown)
+        for doc in unknown:
+            item = self.items[doc]
+            if isinstance(item, Episode) and item.resolution == "no":
+                tried_keys(item, self.fix_keys)
+
     # -- reading ---------------------------------------------------------------------------
+
+    def fix_group(self, docs: Sequence[int]) -> npt.NDArray[np.int64]:
+        """The number of the fix each item document shares with alike items (equal numbers,
+        equal `fixes.fix_key`), worked out for those not asked before."""
+        numbers = np.frombuffer(self.fix_groups, dtype=np.int64)[np.array(docs, dtype=np.int64)]
+        for at in np.flatnonzero(numbers == UNKNOWN_FIX).tolist():
+            doc = docs[at]
+            key = shared_fix(self.items[doc], self.fix_keys)
+            number = -2 - doc if key is None else self._fix_numbers.setdefault(key, len(self._fix_numbers))
+            self.fix_groups[doc] = numbers[at] = number
+        return numbers
 
     def votes(self, *targets: str) -> tuple[int, int]:
         """Helpful and harmful verdicts given to any of the targets."""

@@ -24,39 +24,52 @@ share is judged against the store, never against the best hit, so a failure the 
 never met finds nothing, and the note says what was searched. An error that says only that a
 program failed (a bare exit code) is answered on words by that program's past failures alone.
 Episodes that never got past the error are not hits; their attempts become `dead_ends`.
+
+The signals and their weights are in `signals`, what makes two fixes one in `fixes`; a broad
+question drops in bulk the fixes that cannot reach the shortlist (`shortlist`) before any
+candidate is weighed one by one.
 """
 
 from __future__ import annotations
 
-import math
 import posixpath
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from trajectory_miner.analysis.signatures import error_signature, family, is_generic, normalise, signature_family
+from trajectory_miner.analysis.signatures import error_signature, family, is_generic, signature_family
 from trajectory_miner.mining.items import Replay, Skill
 from trajectory_miner.retrieval.answers import ReplayAnswer, ReplayHit
 from trajectory_miner.retrieval.episodes import Episode, fix_step
-from trajectory_miner.retrieval.index import Item, MemoryIndex, item_families
+from trajectory_miner.retrieval.fixes import tried_keys
+from trajectory_miner.retrieval.index import REPLAY, SKILL, STUCK, Item, MemoryIndex, item_families
 from trajectory_miner.retrieval.relevance import FLOOR, Coverage, coverage, shown_words
+from trajectory_miner.retrieval.shortlist import first_scores, within_reach
+from trajectory_miner.retrieval.signals import (
+    Asked,
+    Scored,
+    basenames,
+    explain_signature,
+    explain_text,
+    group_by_fix,
+    identity,
+    score_context,
+    score_feedback,
+    score_outcome,
+    score_signature,
+    score_support,
+    score_text,
+)
 from trajectory_miner.retrieval.text import command_words, tokens
 from trajectory_miner.textcap import one_line
 
-W_SIGNATURE = 3.0
-W_TEXT = 2.0
-W_TF = 1.0
-W_FILES = 0.8
-W_COMMANDS = 0.8
-W_PROJECT = 0.4
-W_RECENCY = 0.3
-W_SUPPORT = 1.0
-W_VERIFIED = 1.5
-W_LIKELY = 0.3
+# `hints` groups episodes by fix as ranking does.
+__all__ = ["StuckQuery", "find_replays", "identity", "query_family"]
+
 FUZZY_CUTOFF = 75.0
 TEXT_CANDIDATES = 200
 TEXT_FLOOR = FLOOR
@@ -65,10 +78,6 @@ TEXT_FLOOR = FLOOR
 UNSAID = 0.5
 SHORTLIST = 60
 MIN_SCORE = 1.0
-_RECENCY_DAYS = 60.0
-_DAY = 86_400.0
-_DIGITS = re.compile(r"\d+")
-_OUTCOME_RANK = {"success": 0, "partial": 1, "unknown": 1, "failure": 2}
 
 
 @dataclass
@@ -83,20 +92,6 @@ class StuckQuery:
     k: int = 3
     # The asking session itself: its own failures are neither fixes nor dead ends.
     exclude_sessions: frozenset[str] = frozenset()
-
-
-@dataclass
-class _Scored:
-    doc: int
-    item: Item
-    score: float = 0.0
-    signature: float = 0.0
-    matched: str = ""
-    text: float = 0.0
-    confidence: float = 0.0
-    reasons: list[str] = field(default_factory=list)
-    sessions: list[str] = field(default_factory=list)
-    support: int = 0
 
 
 def query_family(query: StuckQuery) -> tuple[str | None, str | None]:
@@ -122,12 +117,17 @@ def _probes(signature: str | None, description: str) -> list[tuple[str, float]]:
     return probes
 
 
-def _signature_of(item: Item, specific: str) -> str:
-    """The signature of `item` whose specific part is `specific` ("" when none is)."""
-    if isinstance(item, Episode):
-        return item.signature or specific
-    candidates = [item.signature] if isinstance(item, Replay) else list(item.signatures)
-    return next((s for s in candidates if s and signature_family(s) == specific), "")
+def _signature_of(index: MemoryIndex, doc: int, specific: str) -> str:
+    """The signature of item `doc` whose specific part is `specific` ("" when none is)."""
+    kind = index.kinds[doc]
+    if kind == SKILL:
+        item = index.items[doc]
+        assert isinstance(item, Skill)
+        return next((s for s in item.signatures if s and signature_family(s) == specific), "")
+    signature = index.signatures[doc] or ""
+    if kind == REPLAY:
+        return signature if signature and signature_family(signature) == specific else ""
+    return signature or specific
 
 
 def _signature_matches(index: MemoryIndex, signature: str | None, description: str) -> dict[int, tuple[float, str]]:
@@ -147,14 +147,22 @@ def _signature_matches(index: MemoryIndex, signature: str | None, description: s
             strength = weight * 0.8 * (ratio - FUZZY_CUTOFF) / (100.0 - FUZZY_CUTOFF)
             if key == specific or not strength:
                 continue
-            for doc in index.families.get(key, ()):
-                item = index.items.get(doc)
-                other = _signature_of(item, key) if item is not None else ""
-                if not other or _kind(other) != kind:
-                    continue
+            for doc in _of_kind(index, key, kind):
                 if found.get(doc, (0.0, ""))[0] < strength:
                     found[doc] = (strength, key)
     return found
+
+
+def _of_kind(index: MemoryIndex, key: str, kind: str) -> list[int]:
+    """The items of error family `key` whose signature is of `kind` (one `family`)."""
+    kinds, signatures = index.kinds, index.signatures
+    docs: list[int] = []
+    for doc in index.families.get(key, ()):
+        # An episode's signature, or its family when it was stored without one.
+        other = (signatures[doc] or key) if kinds[doc] <= STUCK else _signature_of(index, doc, key)
+        if other and _kind(other) == kind:
+            docs.append(doc)
+    return docs
 
 
 @lru_cache(maxsize=65_536)
@@ -173,70 +181,34 @@ def _query_tokens(query: StuckQuery) -> list[str]:
     return tokens("\n".join(parts))
 
 
-@dataclass
-class _Asked:
-    """What every candidate is compared with, worked out once per question."""
-
-    query: StuckQuery
-    terms: list[str]
-    files: set[str]
-    commands: set[str]
-    reference: float
-
-
 def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = None) -> ReplayAnswer:
     """The best `k` fixes for a stuck step, with the dead ends others met on the same error;
     no hit, and a note saying what was searched, when nothing stored is like it."""
     signature, specific = query_family(query)
-    asked = _Asked(
-        query=query,
+    asked = Asked(
         terms=_query_tokens(query),
-        files=_basenames(query.files),
+        files=basenames(query.files),
         commands={w for cmd in query.recent_commands for w in command_words(cmd)},
+        project=query.project,
         reference=index.newest or (now or datetime.now(UTC)).timestamp(),
     )
     by_signature = _signature_matches(index, signature, query.description)
     covered = coverage(index.item_bm25, asked.terms, prior=UNSAID)
     by_text = covered.at_least(TEXT_FLOOR)[:TEXT_CANDIDATES]
-    bm25 = index.item_bm25.scores(asked.terms) if asked.terms else None
-    bound = index.item_bm25.upper_bound(asked.terms) if asked.terms else 0.0
     program = _generic_program(signature)
     if program:
         by_text = [d for d in by_text if d in by_signature or _ran(index.items.get(d), program)]
     if query.exclude_sessions:
         by_signature = {d: m for d, m in by_signature.items() if not _excluded(index.items.get(d), query)}
         by_text = [d for d in by_text if not _excluded(index.items.get(d), query)]
-    dead_ends: dict[str, tuple[str, set[str]]] = {}
-    candidates: list[_Scored] = []
-    # In the order of what the items are, not of when the index read them, so that an index
-    # kept across reads answers as one built at once.
-    found = [(identity(index.items[d]), d) for d in by_signature.keys() | set(by_text) if d in index.items]
-    for _, doc in sorted(found):
-        item = index.items[doc]
-        if isinstance(item, Episode) and item.resolution == "no":
-            if doc in by_signature:
-                _note_dead_ends(dead_ends, item, index.fix_keys)
-            continue
-        candidate = _Scored(doc, item)
-        _score_signature(candidate, *by_signature.get(doc, (0.0, "")))
-        _score_text(candidate, covered.of(doc), float(bm25[doc]) / bound if bm25 is not None and bound else 0.0)
-        candidates.append(candidate)
-    # One candidate per fix, backed by every session that got past the error that way; only
-    # the best of them are worth the other signals, which move a candidate but little.
-    shortlist = sorted(_group_by_fix(candidates, index, asked), key=lambda c: (-c.score, identity(c.item)))
-    scored: list[_Scored] = []
-    for candidate in shortlist[:SHORTLIST]:
-        _explain_signature(candidate)
-        _score_context(candidate, index, asked)
-        _score_outcome(candidate, index)
-        _score_support(candidate)
-        _score_feedback(candidate, index)
-        if candidate.score >= MIN_SCORE:
-            scored.append(candidate)
-    scored.sort(key=lambda c: (-c.score, identity(c.item)))
-    hits = scored[: max(1, query.k)]
-    for hit in hits:
-        _explain_text(hit, index, asked.terms)
+    found = np.array(index.items.present(by_signature.keys() | set(by_text)), dtype=np.int64)
+    stuck = np.frombuffer(index.kinds, dtype=np.uint8)[found] == STUCK
+    # Episodes that never got past the error are no fixes; what those with the error's
+    # signature tried are dead ends.
+    dead_ends = _dead_ends(index, [d for d in found[stuck].tolist() if d in by_signature])
+    fixes: list[int] = found[~stuck].tolist()
+    candidates = _candidates(index, fixes, by_signature, covered, asked.terms)
+    hits = _best(candidates, index, asked, query.k)
     answer = ReplayAnswer(
         error_signature=signature,
         hits=[_hit(c, index) for c in hits],
@@ -248,11 +220,43 @@ def find_replays(index: MemoryIndex, query: StuckQuery, now: datetime | None = N
     return answer
 
 
-def identity(item: Item) -> tuple[str, int]:
-    """What names an item whatever order the index read it in, to break ties by."""
-    if isinstance(item, Episode):
-        return item.session, item.first_step
-    return item.id, -1
+def _candidates(
+    index: MemoryIndex, docs: list[int], by_signature: dict[int, tuple[float, str]], covered: Coverage, terms: list[str]
+) -> list[Scored]:
+    """The candidates of the fixes within reach of the shortlist, scored on their signature
+    match and their text, in the order of what the items are: not of when the index read
+    them, so that an index kept across reads answers as one built at once."""
+    bm25 = index.item_bm25.scores(terms) if terms else None
+    bound = index.item_bm25.upper_bound(terms) if terms else 0.0
+    first = first_scores(docs, [by_signature.get(d, (0.0, ""))[0] for d in docs], covered, bm25, bound)
+    candidates: list[Scored] = []
+    for _, doc in sorted((identity(index.items[d]), d) for d in within_reach(index, docs, first, SHORTLIST)):
+        candidate = Scored(doc, index.items[doc])
+        score_signature(candidate, *by_signature.get(doc, (0.0, "")))
+        score_text(candidate, covered.of(doc), float(bm25[doc]) / bound if bm25 is not None and bound else 0.0)
+        candidates.append(candidate)
+    return candidates
+
+
+def _best(candidates: list[Scored], index: MemoryIndex, asked: Asked, k: int) -> list[Scored]:
+    """The `k` best fixes: one candidate per fix, backed by every session that got past the
+    error that way; only the best of them are worth the other signals, which move a candidate
+    but little."""
+    shortlist = sorted(group_by_fix(candidates, index, asked), key=lambda c: (-c.score, identity(c.item)))
+    scored: list[Scored] = []
+    for candidate in shortlist[:SHORTLIST]:
+        explain_signature(candidate)
+        score_context(candidate, index, asked)
+        score_outcome(candidate, index)
+        score_support(candidate)
+        score_feedback(candidate, index)
+        if candidate.score >= MIN_SCORE:
+            scored.append(candidate)
+    scored.sort(key=lambda c: (-c.score, identity(c.item)))
+    hits = scored[: max(1, k)]
+    for hit in hits:
+        explain_text(hit, index, asked.terms)
+    return hits
 
 
 def _generic_program(signature: str | None) -> str:
@@ -295,14 +299,16 @@ def _no_hit_note(signature: str | None, specific: str | None, covered: Coverage)
     return "nothing similar in the history: " + "; ".join(parts)
 
 
-def _note_dead_ends(dead_ends: dict[str, tuple[str, set[str]]], episode: Episode, cache: dict[int, str]) -> None:
-    """Count what stuck sessions tried, alike attempts (other names, numbers, paths) together."""
-    keys = cache.get(id(episode))
-    if keys is None:
-        keys = cache[id(episode)] = "\n".join(_alike(line) for line in episode.tried)
-    for line, key in zip(episode.tried, keys.split("\n"), strict=False):
-        example, sessions = dead_ends.setdefault(key, (line, set()))
-        sessions.add(episode.session)
+def _dead_ends(index: MemoryIndex, docs: list[int]) -> dict[str, tuple[str, set[str]]]:
+    """What stuck sessions tried, alike attempts (other names, numbers, paths) counted together,
+    each with its first example in the order of the items."""
+    dead_ends: dict[str, tuple[str, set[str]]] = {}
+    episodes = [index.items[d] for d in docs]
+    for _, _, episode in sorted(zip(map(identity, episodes), docs, episodes, strict=True)):
+        assert isinstance(episode, Episode)
+        for line, key in zip(episode.tried, tried_keys(episode, index.fix_keys), strict=False):
+            dead_ends.setdefault(key, (line, set()))[1].add(episode.session)
+    return dead_ends
 
 
 def _dead_end_lines(dead_ends: dict[str, tuple[str, set[str]]], n: int = 3) -> list[str]:
@@ -310,190 +316,7 @@ def _dead_end_lines(dead_ends: dict[str, tuple[str, set[str]]], n: int = 3) -> l
     return [f"{line} (in {len(s)} stuck session{'s' if len(s) > 1 else ''})" for line, s in ranked]
 
 
-def _score_signature(c: _Scored, strength: float, matched: str) -> None:
-    if strength:
-        c.signature = strength
-        c.matched = matched
-        c.score += W_SIGNATURE * strength
-
-
-def _explain_signature(c: _Scored) -> None:
-    if c.signature:
-        shown = one_line(c.matched, 90)
-        strength = c.signature
-        c.reasons.append(
-            f"same error signature: {shown}"
-            if strength >= 1.0
-            else f"similar error signature ({strength:.0%}): {shown}"
-        )
-
-
-def _score_text(c: _Scored, share: float, weight: float) -> None:
-    if share > 0:
-        c.text = share
-        c.score += W_TEXT * share + W_TF * weight
-
-
-def _explain_text(c: _Scored, index: MemoryIndex, terms: list[str]) -> None:
-    """Name the words that matched (only for hits: it costs a lookup per word)."""
-    words = index.item_bm25.matched_terms(terms, c.doc)[:5] if c.text else []
-    if words:
-        at = 1 if c.signature else 0
-        c.reasons.insert(at, f"text match ({c.text:.0%} of the question, rare words weighing most): {', '.join(words)}")
-
-
-def _basenames(paths: Sequence[str] | frozenset[str]) -> set[str]:
-    return {posixpath.basename(p.rstrip("/")) for p in paths if p}
-
-
-def _score_context(c: _Scored, index: MemoryIndex, asked: _Asked) -> None:
-    item = c.item
-    if not isinstance(item, Episode):
-        return
-    common_files = asked.files & _basenames(item.files)
-    if common_files:
-        c.score += W_FILES * len(common_files) / len(asked.files)
-        c.reasons.append(f"files in common: {', '.join(sorted(common_files)[:3])}")
-    common = asked.commands & item.commands
-    if common:
-        c.score += W_COMMANDS * len(common) / len(asked.commands | item.commands)
-        c.reasons.append(f"commands in common: {', '.join(sorted(common)[:4])}")
-    info = index.sessions.get(item.session)
-    if info is None:
-        return
-    if asked.query.project and _same_project(asked.query.project, info.project):
-        c.score += W_PROJECT
-        c.reasons.append("same project")
-    stamp = info.ended or info.started
-    if stamp is not None:
-        age_days = max(0.0, (asked.reference - stamp) / _DAY)
-        c.score += W_RECENCY * math.exp(-age_days / _RECENCY_DAYS)
-
-
-def _same_project(asked: str, project: str) -> bool:
-    asked, project = asked.rstrip("/"), project.rstrip("/")
-    return bool(asked) and (asked == project or posixpath.basename(project) == posixpath.basename(asked))
-
-
-def _score_outcome(c: _Scored, index: MemoryIndex) -> None:
-    item = c.item
-    if isinstance(item, Episode):
-        outcome = index.sessions[item.session].outcome if item.session in index.sessions else "unknown"
-        solid = W_VERIFIED if item.resolution == "verified" else W_LIKELY
-        if item.resolution == "verified":
-            c.reasons.append(f"got past it: the same kind of step succeeded after {len(item.worked_next)} step(s)")
-        else:
-            c.reasons.append("the error did not come back in that session")
-        if outcome == "success":
-            solid += 0.5
-            c.reasons.append("that session succeeded")
-        elif outcome == "failure":
-            solid -= 0.7
-            c.reasons.append("that session failed in the end")
-        c.score += solid
-        c.confidence = 0.15 * (1.0 if item.resolution == "verified" else 0.5)
-    elif isinstance(item, Replay):
-        c.score += 1.3
-        c.confidence = 0.15 * max(0.5, min(item.confidence, 1.0))
-        c.reasons.append(f"mined replay (confidence {item.confidence:.2f})")
-    else:
-        approved = item.status in ("approved", "exported")
-        if not approved:
-            c.score -= 10.0
-            return
-        c.score += 1.0 + 0.3 * item.success_rate
-        c.confidence = 0.15 * max(0.5, item.success_rate)
-        c.reasons.append(f"{item.status} skill, success rate {item.success_rate:.0%} over {item.support} sessions")
-
-
-def _feedback_targets(item: Item) -> list[str]:
-    if isinstance(item, Episode):
-        return [item.session, f"{item.session}#{item.last_step}"]
-    return [item.id]
-
-
-def _score_feedback(c: _Scored, index: MemoryIndex) -> None:
-    helpful, harmful = index.votes(*_feedback_targets(c.item))
-    if helpful:
-        c.score += 0.5 * min(helpful, 3) / 3
-        c.reasons.append(f"marked helpful {helpful}×")
-    if harmful:
-        c.score -= 1.5 * min(harmful, 2) / 2
-        c.reasons.append(f"marked harmful {harmful}×")
-
-
-@lru_cache(maxsize=65_536)
-def _alike(step: str) -> str:
-    """A step line with what differs between two runs of one step left out: paths, ids and
-    numbers (`normalise`), and the numbers inside names (`report_1`, `report_2`). Sessions
-    repeat the same fixes, so the answers are kept."""
-    return _DIGITS.sub("<n>", normalise(step))
-
-
-def fix_key(item: Item, cache: dict[int, str]) -> str:
-    """What tells one fix from another: resolution, error family and the fix step, normalised."""
-    if isinstance(item, Episode) and item.worked_next:
-        key = cache.get(id(item))
-        if key is None:
-            key = cache[id(item)] = f"{item.resolution}|{item.family}|{_alike(fix_step(item).split(' — ', 1)[0])}"
-        return key
-    return f"{type(item).__name__}|{id(item)}"
-
-
-def _group_by_fix(candidates: list[_Scored], index: MemoryIndex, asked: _Asked) -> list[_Scored]:
-    """The best candidate of each fix, carrying the sessions of all.
-
-    Among equal matches, the one with the best feedback, then from the same project, then from
-    a session that succeeded, then the newest, speaks for the group.
-    """
-
-    def preference(c: _Scored) -> tuple[float, int, bool, int, float, tuple[str, int]]:
-        helpful, harmful = index.votes(*_feedback_targets(c.item)) if index.feedback else (0, 0)
-        info = index.sessions.get(c.item.session) if isinstance(c.item, Episode) else None
-        if info is None:
-            return (-c.score, 2 * harmful - helpful, True, 1, 0.0, identity(c.item))
-        same = bool(asked.query.project) and _same_project(asked.query.project or "", info.project)
-        stamp = info.ended or info.started or 0.0
-        return (-c.score, 2 * harmful - helpful, not same, _OUTCOME_RANK.get(info.outcome, 1), -stamp, identity(c.item))
-
-    groups: dict[str, list[_Scored]] = {}
-    for c in candidates:
-        groups.setdefault(fix_key(c.item, index.fix_keys), []).append(c)
-    best: list[_Scored] = []
-    for members in groups.values():
-        # Only members as good as the best match compete on the finer preferences.
-        top = max(m.score for m in members)
-        leader = min((m for m in members if m.score >= top - 1e-9), key=preference)
-        # The leader's sessions first, then the others' in the order they came, each once.
-        sessions = dict.fromkeys(_sessions_of(leader.item))
-        for member in members:
-            if member is not leader:
-                sessions.update(dict.fromkeys(_sessions_of(member.item)))
-        leader.sessions = list(sessions)
-        verified = {m.item.session for m in members if isinstance(m.item, Episode) and m.item.resolution == "verified"}
-        leader.support = len(verified)
-        best.append(leader)
-    return best
-
-
-def _score_support(c: _Scored) -> None:
-    """Sessions that each got past the error the same way make the fix more credible."""
-    if c.support > 1:
-        c.score += W_SUPPORT * min(c.support - 1, 4) / 4
-        c.reasons.append(f"the same fix got past it in {c.support} sessions")
-    c.confidence += 0.5 * c.signature + 0.25 * c.text + 0.1 * min(max(c.support, 1), 3) / 3
-    c.confidence = round(max(0.0, min(c.confidence, 1.0)), 2)
-
-
-def _sessions_of(item: Item) -> list[str]:
-    if isinstance(item, Episode):
-        return [item.session]
-    if isinstance(item, Replay):
-        return [s for s in (item.successful_session, item.stuck_session) if s]
-    return list(item.source_sessions)
-
-
-def _hit(c: _Scored, index: MemoryIndex) -> ReplayHit:
+def _hit(c: Scored, index: MemoryIndex) -> ReplayHit:
     item = c.item
     if isinstance(item, Episode):
         info = index.sessions.get(item.session)

@@ -62,7 +62,8 @@ class Coverage:
             return []
         shares = self.held / self.total
         found = np.flatnonzero(shares >= floor)
-        return [int(d) for d in found[np.argsort(-shares[found], kind="stable")]]
+        ranked: list[int] = found[np.argsort(-shares[found], kind="stable")].tolist()
+        return ranked
 
 
 def unseen_weight(bm25: BM25) -> float:

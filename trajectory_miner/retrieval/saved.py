@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+from collections.abc import Iterable, Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,13 @@ from typing import Any
 from trajectory_miner.retrieval import kept
 from trajectory_miner.retrieval.episodes import Episode
 from trajectory_miner.retrieval.index import MemoryIndex, NeedsRebuild, SessionInfo
-from trajectory_miner.retrieval.snapshot import read_changes
+from trajectory_miner.retrieval.snapshot import Message, read_changes
 from trajectory_miner.store import Store
 
 # Bump when what a saved file holds changes in a way the class fields do not show.
 FORMAT = 2
+# The most sessions a caller that allows it leaves for the next reader to catch up on.
+RESAVE_AFTER = 200
 Stamp = tuple[int, int, int, int]
 
 
@@ -132,31 +135,46 @@ def saved_at(database: Path) -> float:
         return 0.0
 
 
-def current_index(store: Store) -> MemoryIndex:
+def current_index(store: Store, *, resave_small: bool = True) -> MemoryIndex:
     """The index of the open store: the saved one brought up to date, or one built afresh;
     saved again for the next reader.
+
+    With `resave_small` False, a saved index that caught up on at most `RESAVE_AFTER` sessions
+    is left as it was: the next reader catches up on them as cheaply (the MCP server saves its
+    own after reading), and the caller does not wait for the whole index to be written.
 
     A writable store is checkpointed first, so that the stamp saved is the one the file keeps
     once closed; a writer that changes the store after this call changes the stamp too.
     """
     loaded = load(store.path)
     index: MemoryIndex | None = None
+    read_again: list[int] = []
     if loaded is not None:
         index, stamp = loaded
         before = index.marks
         try:
-            index.apply(read_changes(store, before))
+            index.apply(_counted(read_changes(store, before), read_again))
         except NeedsRebuild:
             index = None
         if index is not None and not index.needs_rebuild:
             if index.marks == before and stamp is not None and stamp == _checkpointed(store):
                 return index  # saved as it is: nothing to write again
+            if not resave_small and sum(read_again) <= RESAVE_AFTER:
+                return index
         else:
             index = None
     if index is None:
         index = MemoryIndex.build(store)
     save(index, store.path, _checkpointed(store))
     return index
+
+
+def _counted(messages: Iterable[Message], read_again: list[int]) -> Iterator[Message]:
+    """The messages as they are, noting in `read_again` how many sessions each says changed."""
+    for kind, body in messages:
+        if kind == "changed":
+            read_again.append(len(body[0]))
+        yield kind, body
 
 
 def _checkpointed(store: Store) -> Stamp | None:

@@ -80,35 +80,45 @@ class Scorecard(BaseModel):
         return min((d.score for d in self.dimensions.values()), default=0.0)
 
 
+CardRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+"""Cards as the store keeps them: a `scores` row per card (all but the time it is written) and
+a `dimension_scores` row per dimension."""
+
+
+def card_rows(cards: Sequence[Scorecard]) -> CardRows:
+    """The rows that store `cards`."""
+    scores = [
+        (
+            c.session_id,
+            c.scorer_version,
+            c.overall,
+            c.outcome,
+            c.outcome_confidence,
+            c.outcome_source,
+            c.model_dump_json(),
+        )
+        for c in cards
+    ]
+    return scores, [(c.session_id, n, d.score) for c in cards for n, d in c.dimensions.items()]
+
+
 def save_scorecards(store: Store, cards: Sequence[Scorecard]) -> None:
     """Store cards, replacing earlier cards of the same sessions."""
-    if not cards:
+    save_card_rows(store, card_rows(cards))
+
+
+def save_card_rows(store: Store, rows: CardRows) -> None:
+    """Store cards given as rows, replacing earlier cards of the same sessions."""
+    scores, dimensions = rows
+    if not scores:
         return
     now = stored()
-    ids = [c.session_id for c in cards]
+    ids = [r[0] for r in scores]
     store.con.execute("BEGIN TRANSACTION")
     try:
         store.con.execute("DELETE FROM dimension_scores WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
-        insert_rows(
-            store,
-            "scores",
-            [
-                (
-                    c.session_id,
-                    c.scorer_version,
-                    c.overall,
-                    c.outcome,
-                    c.outcome_confidence,
-                    c.outcome_source,
-                    c.model_dump_json(),
-                    now,
-                )
-                for c in cards
-            ],
-        )
-        insert_rows(
-            store, "dimension_scores", [(c.session_id, n, d.score) for c in cards for n, d in c.dimensions.items()]
-        )
+        insert_rows(store, "scores", [(*r, now) for r in scores])
+        insert_rows(store, "dimension_scores", dimensions)
         store.con.execute("COMMIT")
     except BaseException:
         store.con.execute("ROLLBACK")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from trajectory_miner.collector import collector_paused
@@ -11,7 +13,15 @@ from trajectory_miner.mining.items import Skill, load_skills
 from trajectory_miner.model import Session
 from trajectory_miner.progress import Progress
 from trajectory_miner.scoring.adherence import ACTIVE_STATUSES, skill_adherence
-from trajectory_miner.scoring.card import DIMENSIONS, DimensionScore, Scorecard, TurnScore, save_scorecards
+from trajectory_miner.scoring.card import (
+    DIMENSIONS,
+    CardRows,
+    DimensionScore,
+    Scorecard,
+    TurnScore,
+    card_rows,
+    save_card_rows,
+)
 from trajectory_miner.scoring.completion import end_state, task_completion
 from trajectory_miner.scoring.dimensions import (
     context_health,
@@ -36,6 +46,8 @@ WEIGHTS: dict[str, float] = {
     "skill_adherence": 0.1,
 }
 CHUNK = 500
+# Fewer sessions score in less time than starting worker processes takes.
+POOL_MIN_SESSIONS = 400
 
 
 def overall(scores: dict[str, float], applicable: dict[str, bool]) -> float:
@@ -124,6 +136,54 @@ def _drop_cards(store: Store, ids: Sequence[str]) -> None:
             store.con.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [list(ids)])
 
 
+@dataclass(frozen=True, slots=True)
+class ScoringJob:
+    """What every session of a rescore is scored with."""
+
+    skills: list[Skill]
+    output_budget: int
+    scored_at: datetime
+
+
+Chunk = tuple[list[Session], dict[str, Feedback]]
+"""Sessions to score (those with turns), with the user's latest verdicts on them."""
+StoreCards = Callable[[list[str], CardRows], None]
+
+
+def load_chunk(store: Store, part: Sequence[str]) -> Chunk:
+    """The sessions of `part` that have turns, with their verdicts; the cards of those without
+    turns are removed."""
+    verdicts = latest_feedback(store, part)
+    loaded = load_sessions(store, part)
+    _drop_cards(store, [s.session_id for s in loaded if not s.turns])
+    return [s for s in loaded if s.turns], verdicts
+
+
+def score_chunk(chunk: Chunk, job: ScoringJob) -> CardRows:
+    """The cards of a chunk's sessions, in order, as the rows that store them."""
+    sessions, verdicts = chunk
+    with collector_paused():
+        cards = [
+            score_session(s, verdicts.get(s.session_id), job.skills, output_budget=job.output_budget) for s in sessions
+        ]
+        for card in cards:
+            card.scored_at = job.scored_at
+        return card_rows(cards)
+
+
+def pool_size(sessions: int, workers: int | None) -> int:
+    """Worker processes worth starting (0: score here): as asked, or by default one per core
+    beside this one, at most two, when there is much to score."""
+    if workers is not None:
+        return max(0, min(workers, sessions))
+    cores = os.cpu_count() or 1
+    if sessions < POOL_MIN_SESSIONS or cores < 2:
+        return 0
+    # This process loads and stores while the workers score, and it has a core of its own:
+    # on two cores one worker scores about as fast as two, and costs less.
+    return min(2, cores - 1)
+
+
 def rescore_sessions(
     store: Store,
     ids: Iterable[str] | None = None,
@@ -131,31 +191,40 @@ def rescore_sessions(
     progress: Progress | None = None,
     chunk_size: int = CHUNK,
     output_budget: int = 4000,
+    workers: int | None = None,
 ) -> int:
     """Score the given sessions (all when `ids` is None) and store their cards; returns how many.
 
     Sessions are loaded in chunks, each chunk's cards stored in one transaction. Ids the store
     does not know are skipped; a session with no turns is not scored, and a card it had is removed.
+    With many sessions, or `workers` given, chunks are scored in that many worker processes
+    while this process loads the next chunks and stores the cards of those done, in order;
+    `workers=0` scores them here.
     """
     wanted = list(ids) if ids is not None else [r[0] for r in store.query("SELECT session_id FROM sessions")]
-    skills = _active_skills(store)
-    done = 0
-    now = datetime.now(UTC)
-    for start in range(0, len(wanted), chunk_size):
-        part = wanted[start : start + chunk_size]
+    job = ScoringJob(_active_skills(store), output_budget, datetime.now(UTC))
+    workers = pool_size(len(wanted), workers)
+    # The chunks in flight to workers hold together about as many sessions as one chunk here.
+    size = max(1, chunk_size // 2) if workers else chunk_size
+    chunks = [wanted[start : start + size] for start in range(0, len(wanted), size)]
+    done = reached = 0
+
+    def store_cards(part: list[str], rows: CardRows) -> None:
+        nonlocal done, reached
         with collector_paused():
-            verdicts = latest_feedback(store, part)
-            loaded = load_sessions(store, part)
-            cards = [
-                score_session(s, verdicts.get(s.session_id), skills, output_budget=output_budget)
-                for s in loaded
-                if s.turns
-            ]
-            _drop_cards(store, [s.session_id for s in loaded if not s.turns])
-            for card in cards:
-                card.scored_at = now
-            save_scorecards(store, cards)
-        done += len(cards)
+            save_card_rows(store, rows)
+        done += len(rows[0])
+        reached += len(part)
         if progress is not None:
-            progress(min(start + chunk_size, len(wanted)), len(wanted), part[-1])
+            progress(reached, len(wanted), part[-1])
+
+    if workers:
+        # Loaded here: a rescore of a few sessions (the hooks' ingester's) starts no processes.
+        from trajectory_miner.scoring.pool import score_in_pool
+
+        chunks = score_in_pool(store, chunks, job, workers, store_cards)
+    for part in chunks:
+        with collector_paused():
+            chunk = load_chunk(store, part)
+        store_cards(part, score_chunk(chunk, job))
     return done

@@ -302,3 +302,11 @@ def _chosen(store: Store, only: Sequence[str] | None) -> set[str] | None:
             check_transition(skill, "exported")
         chosen.add(skill.id)
     return chosen
+
+
+def skill_exports(store: Store, skill_id: str) -> list[tuple[str, str, datetime]]:
+    """Where a skill was exported: folder, file name and when, by folder."""
+    rows: list[tuple[str, str, datetime]] = store.query(
+        "SELECT directory, name, exported_at FROM skill_exports WHERE skill_id = ? ORDER BY directory", [skill_id]
+    )
+    return rows

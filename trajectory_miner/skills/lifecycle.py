@@ -122,17 +122,12 @@ def change_status(
     at = stored(now)
     event = SkillEvent(skill.id, aware(at), skill.status, to_status, reason.strip())
     changed = skill.model_copy(update={"status": to_status, "updated_at": aware(at)})
-    store.con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction():
         save_skill(store, changed, at)
         store.con.execute(
             "INSERT INTO skill_events VALUES (?, ?, ?, ?, ?)",
             [event.skill_id, at, event.from_status, event.to_status, event.reason],
         )
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
     return changed, event
 
 

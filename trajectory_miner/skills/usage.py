@@ -175,8 +175,7 @@ def track_usage(store: Store, session_ids: Sequence[str], now: datetime | None =
 
 
 def _save(store: Store, uses: list[SkillUse], skills: list[Skill], at: datetime) -> None:
-    store.con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction():
         store.con.execute(
             "INSERT OR REPLACE INTO skill_uses SELECT unnest($1), unnest($2), unnest($3), "
             "unnest($4::BOOLEAN[]), unnest($5::TIMESTAMP[])",
@@ -189,10 +188,6 @@ def _save(store: Store, uses: list[SkillUse], skills: list[Skill], at: datetime)
             ],
         )
         recount(store, [s for s in skills if s.id in {u.skill_id for u in uses}], at)
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
 
 
 def recount(store: Store, skills: Sequence[Skill], at: datetime | None = None) -> None:
