@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,9 @@ WRITE_WAIT_S = 1.0
 RETRY_S = 0.25
 FLUSH_WAIT_S = 5.0
 """How long the background flush waits for the store: nobody waits for it."""
+FLUSH_BATCH = 200
+"""The most queued writes applied under one hold of the store: a long queue must not keep
+`forget` or the ingester waiting for all of it."""
 QUEUED = "the store is busy (another process is writing it): this {what} is queued and will be stored when it is free"
 _KINDS = {"S": "skill", "R": "replay"}
 
@@ -186,13 +190,20 @@ class PatientIndex(LiveIndex):
         if not self._flush_lock.acquire(blocking=wait):
             return 0
         try:
-            return self._flush_locked()
+            applied = 0
+            # Batch by batch, each in its own hold of the store, so other writers get in between.
+            while batch := self._flush_batch():
+                applied += batch
+            return applied
         finally:
             self._flush_lock.release()
 
-    def _flush_locked(self) -> int:
+    def _flush_batch(self) -> int:
+        """Apply the first `FLUSH_BATCH` queued writes in one child; how many went in."""
         with self._queue_lock:
-            batch = [(item.name, item.kwargs) for item in self._queue]
+            batch = [(item.name, item.kwargs) for item in islice(self._queue, FLUSH_BATCH)]
+        if not batch:
+            return 0
         applied = 0
         try:
             # Outcomes come in queue order, and only this flush takes items off the queue's head.

@@ -6,15 +6,19 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from hooks.simulate import wait_until
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from retrieval.builders import FIXED_SESSIONS, START, fixed_module_session, write_session
 
+from mcp_server import busy
 from trajectory_miner.paths import Paths
+from trajectory_miner.retrieval.reader import ChildSource
 from trajectory_miner.spool import SpoolEvent, append_event
 from trajectory_miner.store import open_store
 
@@ -94,3 +98,29 @@ def test_an_mcp_call_starts_the_catch_up_of_a_spooled_session(planted_home: Path
 
     with_client(paths, body)
     assert found
+
+
+def test_a_long_queue_is_applied_in_batches_each_under_its_own_hold_of_the_store(
+    planted_home: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = planted_home
+    live = busy.patient_index(paths, ChildSource(paths.database))
+    monkeypatch.setattr(busy, "FLUSH_BATCH", 3)
+    holds: list[int] = []
+    apply = busy.apply_in_child
+
+    def counted(database: Path, writes: Any, wait_seconds: float) -> Any:
+        holds.append(len(writes))
+        return apply(database, writes, wait_seconds)
+
+    monkeypatch.setattr(busy, "apply_in_child", counted)
+    monkeypatch.setattr(live, "_start_worker", lambda: None)  # this test flushes, not the background thread
+    with open_store(paths.database):  # the store is busy: every verdict is queued
+        for n in range(7):
+            arguments = {"target_id": FIXED_SESSIONS[0], "verdict": "helpful", "note": f"queued-{n}"}
+            live._write("record_feedback", arguments, 0.1)  # noqa: SLF001
+        assert live.pending() == 7
+
+    assert live.flush(wait=True) == 7
+    assert holds == [3, 3, 1]
+    assert {f"queued-{n}" for n in range(7)} <= feedback_notes(paths)
