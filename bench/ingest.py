@@ -126,7 +126,7 @@ CAPTURE_ONLY = """
 import sys
 from pathlib import Path
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.store import open_store
 with open_store(Path(sys.argv[1])) as store:
     ingest_paths(store, [Path(sys.argv[2])], Config())
@@ -138,13 +138,17 @@ PARSE_ONLY = """
 import sys
 from pathlib import Path
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import IngestReport, _worker_redactor, find_transcripts, read_file
+from trajectory_miner.capture.ingest import IngestReport, _worker_redactor, find_transcripts, read_file
 config, report = Config(), IngestReport()
 redact = _worker_redactor(config)
 for path in find_transcripts(Path(sys.argv[1])):
     for _ in read_file(None, path, config, redact, report):
         pass
 """
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _major(label: str) -> int | None:
@@ -235,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         sessions, seed = manifest["totals"]["sessions"], manifest["seed"]
         print(f"corpus {root}: {corpus_bytes / MB:.1f} MB of JSONL in {len(files)} files")
         print(f"  {sessions} sessions, seed {seed} ({made})")
+        # Wall times move with whatever else the machine runs; CPU seconds move less.
+        print(f"  load average before: {_load()}")
         if corpus_bytes < target_mb * MB * 0.95:
             print(f"  note: smaller than the {target_mb:.0f} MB asked for")
         warm_cache(files)
@@ -255,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{'ccusage':32} did not run: {ccusage}")
         store_mb = sum(p.stat().st_size for p in home.rglob("*") if p.is_file()) / MB if home.exists() else 0
         print(f"{'store size after ingest':30} {store_mb:9.1f} MB")
+        print(f"load average after: {_load()}")
         print_targets(ingest, ccusages, corpus_bytes)
         print_counts(parse_json(ingest), manifest, ccusages)
         for run in (ingest, capture, parse, again):

@@ -45,14 +45,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trajectory_miner.analysis.signatures import is_generic, signature_family  # noqa: E402
+from trajectory_miner.capture.ingest import ingest_paths  # noqa: E402
+from trajectory_miner.capture.upkeep import after_ingest  # noqa: E402
 from trajectory_miner.config import Config  # noqa: E402
 from trajectory_miner.hints import Hint, hints_from_store  # noqa: E402
-from trajectory_miner.ingest import ingest_paths  # noqa: E402
 from trajectory_miner.mining import MiningReport, mine  # noqa: E402
 from trajectory_miner.retrieval import MemoryIndex, ReplayHit, StuckQuery, find_replays  # noqa: E402
 from trajectory_miner.retrieval.episodes import Episode  # noqa: E402
 from trajectory_miner.store import open_store  # noqa: E402
-from trajectory_miner.upkeep import after_ingest  # noqa: E402
 
 LEARNING = ROOT / "tests" / "fixtures" / "learning"
 K = 3

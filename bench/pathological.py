@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO / "tests" / "trust"))
 
 from pathological import HEX_CHARS, NORMAL, PATHOLOGICAL, normal_lines, pathological_lines  # noqa: E402
 
+from trajectory_miner.capture.ingest import ingest_paths  # noqa: E402
 from trajectory_miner.config import Config  # noqa: E402
-from trajectory_miner.ingest import ingest_paths  # noqa: E402
 from trajectory_miner.store import open_store  # noqa: E402
 
 TARGET_RATIO = 5.0

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from trajectory_miner.redaction import Redactor
+from trajectory_miner.redaction.redactor import Redactor
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 
@@ -102,7 +102,7 @@ def _corpus_texts() -> list[str]:
 
 def _parser_texts(root: Path, megabytes: float) -> list[str]:
     """The texts the parser redacts, in order, over a seeded choice of transcripts under root."""
-    from trajectory_miner.transcript import TranscriptParser
+    from trajectory_miner.transcript.parser import TranscriptParser
 
     files = sorted(root.rglob("*.jsonl"))
     random.Random(1).shuffle(files)

@@ -213,7 +213,7 @@ def generate(database: Path, n_sessions: int, seed: int) -> None:
                 chunk = rows[start : start + 50_000]
                 columns = [[row[i] for row in chunk] for i in range(width)]
                 holes = ", ".join(f"unnest(${i + 1})" for i in range(width))
-                store.con.execute(f"INSERT INTO {table} SELECT {holes}", columns)
+                store.execute(f"INSERT INTO {table} SELECT {holes}", columns)
 
 
 def queries(
@@ -420,7 +420,7 @@ def corpus_bench(size: int, work: Path, calls: int, seed: int) -> dict[str, Any]
     with open_store(database, read_only=True) as store:
         figures["stored_sessions"] = store.scalar("SELECT count(*) FROM sessions")
     with open_store(database) as store:
-        store.con.execute("DELETE FROM retrieval_docs")
+        store.execute("DELETE FROM retrieval_docs")
     saved_path(database).unlink(missing_ok=True)
     figures["worked_out"] = cold_stdio(home, questions, calls)
     with open_store(database) as store:

@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from trajectory_miner.capture.ingest import ingest_paths  # noqa: E402
 from trajectory_miner.config import Config  # noqa: E402
-from trajectory_miner.ingest import ingest_paths  # noqa: E402
 from trajectory_miner.scoring import score_session  # noqa: E402
 from trajectory_miner.scoring.card import Scorecard  # noqa: E402
 from trajectory_miner.sessions import load_sessions  # noqa: E402

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import corpus_gen  # noqa: E402
 from score_quality import roc_auc  # noqa: E402
 
+from trajectory_miner.capture.ingest import ingest_paths  # noqa: E402
 from trajectory_miner.config import Config  # noqa: E402
-from trajectory_miner.ingest import ingest_paths  # noqa: E402
 from trajectory_miner.scoring import SCORER_VERSION, rescore_sessions  # noqa: E402
 from trajectory_miner.scoring.card import load_scorecards  # noqa: E402
 from trajectory_miner.store import Store, open_store  # noqa: E402

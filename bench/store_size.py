@@ -113,8 +113,8 @@ def report(label: str, size: StoreSize) -> None:
 
 def build(work: Path, sessions: int, seed: int) -> Path:
     """A store ingested from a generated corpus of `sessions` (reused when it is there)."""
+    from trajectory_miner.capture.ingest import ingest_paths
     from trajectory_miner.config import Config
-    from trajectory_miner.ingest import ingest_paths
 
     corpus = work / f"corpus{sessions}"
     if not (corpus / corpus_gen.MANIFEST).exists():

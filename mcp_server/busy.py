@@ -8,13 +8,14 @@ DuckDB keeps every other process out of a file a writer holds, and the ingester,
   the store-wide writer lock instead of waiting for DuckDB's);
 - `get_session` falls back to the headline the index keeps, and says so;
 - writes (`record_feedback`, `review_skill`) that find the store busy are queued, answered
-  with a receipt that says they are queued, and applied in order by a background thread once
-  the store is free, all of them in one child process (`trajectory_miner.queued_writes`); a
-  later write waits behind them so the order holds. The queue lives in memory: writes still
-  queued when the server stops get one last try, and the server's log counts any left.
+  with a receipt that says they are queued, and applied in order once the store is free, by a
+  task in the server's task group (`mcp_server.tasks`), a batch at a time in one child process
+  (`trajectory_miner.queued_writes`); a later write waits behind them so the order holds. The
+  queue lives in memory: writes still queued when the server stops get one last try, and the
+  server's log counts any left.
 
 Each call also checks (at most once a second) whether the hooks' spool holds events no
-ingester is storing, and starts one (`trajectory_miner.catchup`).
+ingester is storing, and starts one (`trajectory_miner.capture.catchup`).
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anyio
 from pydantic import BaseModel
 
-from trajectory_miner.catchup import MCP_CHECK_S, Throttle, start_if_behind
+from trajectory_miner.capture.catchup import MCP_CHECK_S, Throttle, start_if_behind
+from trajectory_miner.feedback.verdicts import canonical_verdict
 from trajectory_miner.paths import Paths
 from trajectory_miner.queued_writes import apply_in_child
 from trajectory_miner.retrieval import FeedbackReceipt, LiveIndex, MemoryIndex
@@ -45,6 +48,9 @@ from trajectory_miner.retrieval.reviews import DECISIONS, NEXT_STEPS, SkillRevie
 from trajectory_miner.retrieval.snapshot import Marks, Message
 from trajectory_miner.store import StoreBusy, StoreError
 from trajectory_miner.store.lock import writer_busy
+
+if TYPE_CHECKING:
+    from mcp_server.tasks import ServerTasks
 
 WRITE_WAIT_S = 1.0
 """How long a write waits for the store before it is queued."""
@@ -80,6 +86,12 @@ class LockAwareSource:
     def call(self, name: str, kwargs: dict[str, Any], *, writable: bool, wait_seconds: float) -> BaseModel:
         return self.inner.call(name, kwargs, writable=writable, wait_seconds=wait_seconds)
 
+    def stop(self) -> None:
+        """Kill the inner source's reads under way, if it reads in child processes."""
+        stop = getattr(self.inner, "stop", None)
+        if callable(stop):
+            stop()
+
 
 @dataclass(frozen=True)
 class _Pending:
@@ -96,7 +108,9 @@ class PatientIndex(LiveIndex):
         self._queue: deque[_Pending] = deque()
         self._queue_lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._worker: threading.Thread | None = None
+        self.tasks: ServerTasks | None = None
+        """The front's task group, which applies the queue; without one, the queue waits for the end."""
+        self._draining = False
         self._catch_up = Throttle(MCP_CHECK_S)
         atexit.register(self._at_exit)
 
@@ -178,27 +192,37 @@ class PatientIndex(LiveIndex):
         self._validate(name, kwargs)
         with self._queue_lock:
             self._queue.append(_Pending(name, dict(kwargs)))
-            self._start_worker()
+            tasks, start = self.tasks, not self._draining and self.tasks is not None
+            self._draining = self._draining or start
+        if tasks is not None and start:
+            # Outside the queue lock: the loop takes it to apply the queue.
+            self._start_drain(tasks)
         return self._queued_answer(name, kwargs)
 
     def flush(self, wait: bool = False) -> int:
+        """`flush_async`, for callers with no event loop running (tests, the end of the process)."""
+        return anyio.run(self.flush_async, wait)
+
+    async def flush_async(self, wait: bool = False) -> int:
         """Apply queued writes in order while the store takes them; returns how many were applied.
 
         One flush at a time, so no write is applied twice; without `wait`, a flush already
         under way is left to finish the queue.
         """
-        if not self._flush_lock.acquire(blocking=wait):
-            return 0
+        while not self._flush_lock.acquire(blocking=False):
+            if not wait:
+                return 0
+            await anyio.sleep(RETRY_S / 10)
         try:
             applied = 0
             # Batch by batch, each in its own hold of the store, so other writers get in between.
-            while batch := self._flush_batch():
+            while batch := await self._flush_batch():
                 applied += batch
             return applied
         finally:
             self._flush_lock.release()
 
-    def _flush_batch(self) -> int:
+    async def _flush_batch(self) -> int:
         """Apply the first `FLUSH_BATCH` queued writes in one child; how many went in."""
         with self._queue_lock:
             batch = [(item.name, item.kwargs) for item in islice(self._queue, FLUSH_BATCH)]
@@ -207,7 +231,7 @@ class PatientIndex(LiveIndex):
         applied = 0
         try:
             # Outcomes come in queue order, and only this flush takes items off the queue's head.
-            for outcome in apply_in_child(self.database, batch, FLUSH_WAIT_S):
+            for outcome in await apply_in_child(self.database, batch, FLUSH_WAIT_S):
                 if not outcome.applied:
                     _log(f"a queued {batch[outcome.index][0]} could not be stored: {outcome.message}")
                 with self._queue_lock:
@@ -219,8 +243,16 @@ class PatientIndex(LiveIndex):
             _log(f"queued writes could not be applied yet: {exc}")
         return applied
 
+    async def last_flush(self) -> None:
+        """One last try for the queued writes as the front stops, and a word on any left."""
+        if not self.pending():
+            return
+        await self.flush_async(wait=True)
+        if self.pending():
+            _log(f"{self.pending()} queued write(s) could not be stored before the server stopped")
+
     def _at_exit(self) -> None:
-        """One last try for the queued writes when the server stops, and a word on any left."""
+        """The last try, for a process that ends with writes queued and no front to try them."""
         if not self.pending():
             return
         with suppress(Exception):
@@ -228,25 +260,33 @@ class PatientIndex(LiveIndex):
         if self.pending():
             _log(f"{self.pending()} queued write(s) could not be stored before the server stopped")
 
-    def _start_worker(self) -> None:
-        """Start the thread that applies the queue, unless it runs (called under the queue lock)."""
-        if self._worker is not None:
-            return
-        self._worker = threading.Thread(target=self._drain, name="miner-queued-writes", daemon=True)
-        self._worker.start()
-
-    def _drain(self) -> None:
-        while True:
-            time.sleep(RETRY_S)
-            try:
-                self.flush(wait=True)
-            except Exception as exc:  # the thread must not die with writes queued
-                _log(f"queued writes could not be applied yet: {exc}")
+    def _start_drain(self, tasks: ServerTasks) -> None:
+        """Start the task that applies the queue in the front's task group."""
+        try:
+            tasks.soon(self._drain)
+        except RuntimeError:  # not in one of the front's worker threads: the queue waits for the end
             with self._queue_lock:
-                # Decided under the lock: a write queued from now on starts a new thread.
-                if not self._queue:
-                    self._worker = None
-                    return
+                self._draining = False
+
+    async def _drain(self) -> None:
+        try:
+            while True:
+                await anyio.sleep(RETRY_S)
+                # Shielded: a batch under way is read to the end, or its writes would be tried twice.
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await self.flush_async(wait=True)
+                    except Exception as exc:  # the task must not end with writes queued
+                        _log(f"queued writes could not be applied yet: {exc}")
+                with self._queue_lock:
+                    # Decided under the lock: a write queued from now on starts a new task.
+                    if not self._queue:
+                        self._draining = False
+                        return
+        except BaseException:
+            with self._queue_lock:
+                self._draining = False
+            raise
 
     def _validate(self, name: str, kwargs: dict[str, Any]) -> None:
         """Refuse at once what the store would refuse whatever it holds.
@@ -256,6 +296,11 @@ class PatientIndex(LiveIndex):
         """
         if name == "review_skill" and kwargs.get("decision") not in DECISIONS:
             raise BadRequest(f"decision must be one of {', '.join(DECISIONS)}, not {kwargs.get('decision')!r}")
+        if name == "record_feedback":
+            try:
+                canonical_verdict(str(kwargs.get("verdict")))
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from None
 
     def _queued_answer(self, name: str, kwargs: dict[str, Any]) -> BaseModel:
         if name == "record_feedback":
@@ -264,7 +309,7 @@ class PatientIndex(LiveIndex):
                 feedback_id="",
                 target_id=target,
                 target_kind=_KINDS.get(target[:1], "session") if target[1:2] == "-" else "session",
-                verdict=str(kwargs.get("verdict", "")),
+                verdict=canonical_verdict(str(kwargs.get("verdict", ""))),
                 note=QUEUED.format(what="verdict"),
             )
         if name == "review_skill":

@@ -10,7 +10,8 @@ the budget.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, ParamSpec
 
 from mcp.server.mcpserver import MCPServer
@@ -18,6 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
+from mcp_server.tasks import serving
 from mcp_server.tools import (
     INSTRUCTIONS,
     TITLES,
@@ -77,8 +79,15 @@ def build_server(
     warm: bool = False,
 ) -> MCPServer:
     """The server over the data home in `paths` (default: the one the environment names); see `live_tools`."""
-    tools = live_tools(paths, wait_seconds=wait_seconds, first_wait_seconds=first_wait_seconds, warm=warm)
-    server = MinerServer("miner", instructions=INSTRUCTIONS, version=__version__)
+    tools = live_tools(paths, wait_seconds=wait_seconds, first_wait_seconds=first_wait_seconds)
+
+    @asynccontextmanager
+    async def lifespan(server: MCPServer) -> AsyncIterator[dict[str, Any]]:
+        del server
+        async with serving(tools.live, warm=warm):
+            yield {}
+
+    server = MinerServer("miner", instructions=INSTRUCTIONS, version=__version__, lifespan=lifespan)
     for name in TOOL_NAMES:
         # Reading twice gives the same answer; each feedback or review is recorded once more.
         reads = name not in WRITING

@@ -8,8 +8,9 @@ them); `tools/call` validates the arguments against the tool's signature as the 
 (JSON text given for a list is read as JSON) and answers as the SDK does, structured content
 and text, or a tool error that says what was wrong. A test holds both fronts to the same
 answers, line for line. Calls run in worker threads (anyio, as the SDK runs them), so a slow
-one does not hold up a ping; at the end of input, calls under way are answered before the
-process exits.
+one does not hold up a ping; the index is built, saved and written to in the front's task group
+(`mcp_server.tasks`). At the end of input, calls under way are answered and queued writes get
+one last try before the process exits.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import inspect
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, get_type_hints
 
@@ -26,6 +28,7 @@ import anyio.abc
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from mcp_server.tasks import serving
 from mcp_server.tools import TOOL_NAMES, ToolFailure, Tools, invalid_arguments, live_tools, run_tool
 
 HANDSHAKE_FILE = Path(__file__).with_name("handshake.json")
@@ -170,9 +173,12 @@ class Wire:
             "structuredContent": answer.model_dump(mode="json"),
         }
 
-    async def serve(self, lines: IO[bytes]) -> None:
-        """Answer every line until the input ends, then the calls still under way."""
-        async with anyio.create_task_group() as calls:
+    async def serve(self, lines: IO[bytes], *, warm: bool = False) -> None:
+        """Answer every line until the input ends, then the calls still under way.
+
+        `warm` builds the index at once, so that the first question is answered from memory.
+        """
+        async with serving(self.tools.live, warm=warm), anyio.create_task_group() as calls:
             async for line in anyio.wrap_file(lines):
                 if line.strip():
                     self.handle(line, calls)
@@ -185,9 +191,10 @@ def tool_error(text: str) -> dict[str, Any]:
 
 def main() -> None:
     """Serve over stdio until the client goes away."""
-    serve(live_tools(warm=True))
+    serve(live_tools(), warm=True)
 
 
-def serve(tools: Tools, handshake_file: Path = HANDSHAKE_FILE) -> None:
+def serve(tools: Tools, handshake_file: Path = HANDSHAKE_FILE, *, warm: bool = False) -> None:
     """Serve `tools` over this process's stdin and stdout until the input ends."""
-    anyio.run(Wire(tools, load_handshake(handshake_file), sys.stdout.buffer).serve, sys.stdin.buffer)
+    wire = Wire(tools, load_handshake(handshake_file), sys.stdout.buffer)
+    anyio.run(partial(wire.serve, sys.stdin.buffer, warm=warm))

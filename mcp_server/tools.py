@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import traceback
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
@@ -59,7 +58,7 @@ sessions that hit the same error, and why each hit ranked.
 get_skill for the one that fits; follow approved skills.
 - search_sessions finds past sessions by words; get_session shows one (brief, steps or full).
 - list_patterns shows recurring failures worth avoiding.
-- After acting on a hit, call record_feedback with its id (helpful or harmful) so ranking learns.
+- After acting on a hit, call record_feedback with its id (good or bad) so ranking learns.
 - review_skill approves, rejects or retires a skill, and only after the user said so in the \
 conversation: ask, wait, then pass their answer.\
 """
@@ -347,7 +346,12 @@ class Tools:
         target_id: Annotated[
             str, Field(description="The id the miner gave: a session id, a skill (S-…) or a replay (R-…).")
         ],
-        verdict: Annotated[Literal["helpful", "harmful"], Field(description="Whether following it helped.")],
+        verdict: Annotated[
+            Literal["good", "bad", "helpful", "harmful"],
+            Field(
+                description="good if following it helped, bad if it made things worse (helpful and harmful: the same)."
+            ),
+        ],
         note: Annotated[str | None, Field(description="One line on what happened, for the user's review.")] = None,
     ) -> FeedbackReceipt:
         """Say whether a session, skill (S-…) or replay (R-…) the miner gave you helped or harmed.
@@ -418,14 +422,12 @@ def live_tools(
     *,
     wait_seconds: float = 0.5,
     first_wait_seconds: float = 3.0,
-    warm: bool = False,
 ) -> Tools:
     """The tools over the data home in `paths` (default: the one the environment names).
 
     The store is read in child processes, so the server never carries DuckDB's memory. The
-    index starts from the one saved beside the store, and is saved again after each read of it.
-    `warm` loads the index in the background at once, so the first question is answered from
-    memory like every other.
+    index starts from the one saved beside the store, and is saved again after each read of it
+    (after the answer, once a front serves the tools: `mcp_server.tasks.serving`).
     """
     paths = paths or resolve()
     live: PatientIndex = patient_index(
@@ -435,9 +437,6 @@ def live_tools(
         first_wait_seconds=first_wait_seconds,
         on_refresh=_hint_writer(paths),
         saved=True,
-        background=True,
     )
-    if warm:
-        threading.Thread(target=live.warm, name="miner-warm", daemon=True).start()
     project_dir = os.environ.get("CLAUDE_PROJECT_DIR")
     return Tools(live, lambda: live_session(paths.projects, project_dir))

@@ -11,8 +11,8 @@ import pytest
 from harness.claude_runner import claude_available, run_scenario
 from harness.scenarios import Scenario, bash, say, text, turn
 
+from trajectory_miner.capture.ingester import drain_spool
 from trajectory_miner.config import Config
-from trajectory_miner.ingester import drain_spool
 from trajectory_miner.paths import Paths
 from trajectory_miner.store import open_store
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
+import anyio
 import pytest
 from retrieval.builders import FIXED_SESSIONS, planted_store
-from test_writer_lock import held_elsewhere
 
-from trajectory_miner.queued_writes import apply_in_child
-from trajectory_miner.store import StoreBusy, open_store
+from tests.store.test_writer_lock import held_elsewhere
+from trajectory_miner.queued_writes import Outcome, apply_in_child, outcomes
+from trajectory_miner.store import StoreBusy, StoreError, open_store
 
 
 def notes(database: Path) -> list[str]:
@@ -25,10 +27,10 @@ def test_queued_writes_are_applied_in_order_and_a_refused_one_is_reported(tmp_pa
         ("record_feedback", {"target_id": FIXED_SESSIONS[1], "verdict": "harmful", "note": "second"}),
     ]
 
-    outcomes = list(apply_in_child(database, writes, 5.0))
+    applied = list(anyio.run(apply_in_child, database, writes, 5.0))
 
-    assert [(o.index, o.applied) for o in outcomes] == [(0, True), (1, False), (2, True)]
-    assert "no session" in outcomes[1].message
+    assert [(o.index, o.applied) for o in applied] == [(0, True), (1, False), (2, True)]
+    assert "no session" in applied[1].message
     assert notes(database) == ["first", "second"]
 
 
@@ -36,5 +38,14 @@ def test_a_busy_store_applies_nothing_and_says_so(tmp_path: Path) -> None:
     database = planted_store(tmp_path / "home")
     writes = [("record_feedback", {"target_id": FIXED_SESSIONS[0], "verdict": "helpful", "note": "later"})]
     with held_elsewhere(database), pytest.raises(StoreBusy):
-        list(apply_in_child(database, writes, 0.2))
+        list(anyio.run(apply_in_child, database, writes, 0.2))
     assert notes(database) == []
+
+
+def test_a_child_that_died_part_way_still_tells_which_writes_it_stored() -> None:
+    output = b"".join(pickle.dumps(m) for m in [("applied", 0), ("refused", 1, "no such skill"), ("applied", 2)])
+    read = outcomes(output + pickle.dumps(("applied", 3))[:-2])
+    seen: list[Outcome] = []
+    with pytest.raises(StoreError, match="stopped early"):
+        seen.extend(read)
+    assert [(o.index, o.applied) for o in seen] == [(0, True), (1, False), (2, True)]

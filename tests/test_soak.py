@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from hooks.simulate import append_turn, payload, run_hook
 
+from trajectory_miner.capture.ingester import drain_spool
 from trajectory_miner.config import Config
-from trajectory_miner.ingester import drain_spool
 from trajectory_miner.paths import resolve
 from trajectory_miner.store import open_store
 

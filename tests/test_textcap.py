@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from trajectory_miner.redaction import Redactor
+from trajectory_miner.redaction.redactor import Redactor
 from trajectory_miner.textcap import cap, cap_json, clip, summarise_input
 
 KEY = "sk-ant-api03-Zq8XrT5vLm2NwPb7Kc4HdYs9FgJe6UaRt3Qp"

@@ -13,18 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-TurnKind = Literal["prompt", "command", "notification", "implicit"]
-EventKind = Literal[
-    "compaction",
-    "compact_summary",
-    "interrupt",
-    "api_error",
-    "meta",
-    "slash_command",
-    "skill",
-    "subagent",
-    "system_error",
-]
+from trajectory_miner.transcript.kinds import EventKind, TurnKind
+
+__all__ = ["Event", "EventKind", "Outcome", "Session", "Step", "TokenUsage", "Turn", "TurnKind"]
+
 Outcome = Literal["success", "partial", "failure", "unknown"]
 
 

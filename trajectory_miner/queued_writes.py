@@ -9,11 +9,13 @@ its own transaction, streaming a pickled message after each:
     ("applied", i) | ("refused", i, message)   then ("end", None)
     ("busy", message) | ("error", message)      when the store could not be opened or failed
 
-So the parent knows exactly which writes are stored, even when the child dies part way.
+So the parent knows exactly which writes are stored, even when the child dies part way. The
+parent runs the child with `anyio.run_process`, under a timeout.
 """
 
 from __future__ import annotations
 
+import io
 import pickle
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import anyio
 from pydantic import BaseModel
 
 from trajectory_miner.retrieval.listing import BadRequest
@@ -44,42 +47,46 @@ class Outcome:
     message: str = ""
 
 
-def apply_in_child(
+async def apply_in_child(
     database: Path, writes: Sequence[tuple[str, dict[str, Any]]], wait_seconds: float, python: str = sys.executable
 ) -> Iterator[Outcome]:
-    """Apply the writes in a child process, yielding each outcome as it is stored.
+    """Apply the writes in a child process; then the outcome of each write it stored or refused.
 
-    Raises:
+    The child's messages are read once it has exited, so the outcomes of a child that died part
+    way are still known. A child still running after `CHILD_TIMEOUT_S` (or whose caller is
+    cancelled) is killed.
+
+    Raises (while iterating the outcomes):
         StoreBusy: the store stayed busy for `wait_seconds` (nothing was applied after that).
         StoreError: the child failed.
     """
     flags = ["-I"] if sys.flags.isolated else []
     argv = [python, *flags, "-m", "trajectory_miner.queued_writes", str(database), str(wait_seconds)]
-    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert process.stdin is not None and process.stdout is not None
+    request = pickle.dumps(list(writes), protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        with process.stdin:
-            pickle.dump(list(writes), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        while True:
-            try:
-                message = pickle.load(process.stdout)
-            except EOFError:
-                raise StoreError("the process applying queued writes stopped early") from None
-            kind = message[0]
-            if kind == "end":
-                return
-            if kind == "busy":
-                raise StoreBusy(message[1])
-            if kind == "error":
-                raise StoreError(message[1])
-            yield Outcome(index=message[1], applied=kind == "applied", message=message[2] if kind == "refused" else "")
-    finally:
-        process.stdout.close()
+        with anyio.fail_after(CHILD_TIMEOUT_S):
+            done = await anyio.run_process(argv, input=request, stderr=subprocess.DEVNULL, check=False)
+    except TimeoutError:
+        raise StoreError(f"the process applying queued writes ran past {CHILD_TIMEOUT_S:.0f} s") from None
+    return outcomes(done.stdout)
+
+
+def outcomes(output: bytes) -> Iterator[Outcome]:
+    """The outcomes in the child's output, in the order it stored them."""
+    stream = io.BytesIO(output)
+    while True:
         try:
-            process.wait(timeout=CHILD_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            message = pickle.load(stream)
+        except (EOFError, pickle.UnpicklingError):  # nothing more, or the last message cut short
+            raise StoreError("the process applying queued writes stopped early") from None
+        kind = message[0]
+        if kind == "end":
+            return
+        if kind == "busy":
+            raise StoreBusy(message[1])
+        if kind == "error":
+            raise StoreError(message[1])
+        yield Outcome(index=message[1], applied=kind == "applied", message=message[2] if kind == "refused" else "")
 
 
 def _send(out: IO[bytes], *message: Any) -> None:

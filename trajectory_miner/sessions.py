@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from pydantic import BaseModel
 
 from trajectory_miner.model import Event, Session, Step, TokenUsage, Turn
 from trajectory_miner.store import Store
+from trajectory_miner.store.tables import EVENTS, SESSIONS, STEPS, TURNS
 from trajectory_miner.utc import aware_or_none, stored
 
 
@@ -161,51 +162,56 @@ def ambiguity(store: Store, prefix: str) -> str | None:
     return f"the id prefix {prefix!r} is ambiguous: it matches {count} sessions ({shown}); give more of the id"
 
 
-_STEP_COLUMNS = (
-    "session_id, tool_use_id, step_index, turn_index, tool_name, input, summary, thought, started_at, "
-    "ended_at, has_result, result_text, result_size, is_error, error_signature, exit_code, duration_ms, "
-    "files, skill_name, subagent_type, subagent_id"
-)
+Row = tuple[Any, ...]
+
+_step_fields = STEPS.fields_of()
 
 
-def _step(row: tuple[Any, ...]) -> Step:
-    return Step(
-        session_id=row[0],
-        tool_use_id=row[1],
-        step_index=row[2],
-        turn_index=row[3],
-        tool_name=row[4],
-        input=orjson.loads(row[5]),
-        summary=row[6],
-        thought=row[7],
-        started_at=aware_or_none(row[8]),
-        ended_at=aware_or_none(row[9]),
-        has_result=row[10],
-        result_text=row[11],
-        result_size=row[12],
-        is_error=row[13],
-        error_signature=row[14],
-        exit_code=row[15],
-        duration_ms=row[16],
-        files=list(row[17] or []),
-        skill_name=row[18],
-        subagent_type=row[19],
-        subagent_id=row[20],
-    )
+def _step(row: Row) -> Step:
+    return Step(**_step_fields(row))
 
 
-def load_sessions(store: Store, ids: Sequence[str]) -> list[Session]:
-    """Whole trajectories (turns with their steps, events, tokens) for the given ids, in that order."""
+@dataclass(frozen=True, slots=True)
+class TrajectoryRows:
+    """Sessions as the store holds them: each table's rows for them, as plain values.
+
+    Rows pickle several times faster than the models built from them, so one process can read
+    the store and another build the sessions (see `build_sessions`).
+    """
+
+    sessions: list[Row]
+    turns: list[Row]
+    steps: list[Row]
+    events: list[Row]
+    tokens: list[Row]
+
+    def with_turns(self) -> set[str]:
+        """The sessions that have a turn once built (a step with no turn row makes one)."""
+        return {r[0] for r in self.turns} | {r[0] for r in self.steps}
+
+
+def read_session_rows(store: Store, ids: Sequence[str]) -> TrajectoryRows:
+    """The rows of the given sessions, for `build_sessions`."""
     if not ids:
-        return []
-    store.con.execute("CREATE OR REPLACE TEMP TABLE _wanted AS SELECT unnest($1::VARCHAR[]) AS id", [list(ids)])
-    sessions = _session_rows(store)
-    turns = _grouped(store.query(_TURNS_SQL), _turn)
-    steps = _grouped(
-        store.query(f"SELECT {_STEP_COLUMNS} FROM steps WHERE session_id IN (SELECT id FROM _wanted)"), _step
+        return TrajectoryRows([], [], [], [], [])
+    store.execute("CREATE OR REPLACE TEMP TABLE _wanted AS SELECT unnest($1::VARCHAR[]) AS id", [list(ids)])
+    return TrajectoryRows(
+        sessions=store.query(_SESSIONS_SQL),
+        turns=store.query(_TURNS_SQL),
+        steps=store.query(_STEPS_SQL),
+        events=store.query(_EVENTS_SQL),
+        tokens=store.query(_TOKENS_SQL),
     )
-    events = _grouped(store.query(_EVENTS_SQL), _event)
-    tokens = {r[0]: r[1:] for r in store.query(_TOKENS_SQL)}
+
+
+def build_sessions(rows: TrajectoryRows, ids: Sequence[str]) -> list[Session]:
+    """Whole trajectories from their rows, for those of `ids` the rows hold, in that order."""
+    wanted = set(ids)
+    sessions = {r[0]: _session(r) for r in rows.sessions if r[0] in wanted}
+    turns = _grouped(rows.turns, _turn, sessions)
+    steps = _grouped(rows.steps, _step, sessions)
+    events = _grouped(rows.events, _event, sessions)
+    tokens = {r[0]: r[1:] for r in rows.tokens}
     result: list[Session] = []
     for sid in ids:
         session = sessions.get(sid)
@@ -216,21 +222,22 @@ def load_sessions(store: Store, ids: Sequence[str]) -> list[Session]:
     return result
 
 
+def load_sessions(store: Store, ids: Sequence[str]) -> list[Session]:
+    """Whole trajectories (turns with their steps, events, tokens) for the given ids, in that order."""
+    if not ids:
+        return []
+    return build_sessions(read_session_rows(store, ids), ids)
+
+
 def load_session(store: Store, session_id: str) -> Session | None:
     """One whole trajectory, or None when the store has no such session."""
     found = load_sessions(store, [session_id])
     return found[0] if found else None
 
 
-_TURNS_SQL = """
-    SELECT session_id, uuid, turn_index, kind, prompt, command_name, started_at, ended_at, interrupted,
-        final_text
-    FROM turns WHERE session_id IN (SELECT id FROM _wanted)
-"""
-_EVENTS_SQL = """
-    SELECT session_id, uuid, kind, occurred_at, turn_index, step_index, detail
-    FROM events WHERE session_id IN (SELECT id FROM _wanted)
-"""
+_STEPS_SQL = f"SELECT {STEPS.select()} FROM steps WHERE session_id IN (SELECT id FROM _wanted)"
+_TURNS_SQL = f"SELECT {TURNS.select()} FROM turns WHERE session_id IN (SELECT id FROM _wanted)"
+_EVENTS_SQL = f"SELECT {EVENTS.select()} FROM events WHERE session_id IN (SELECT id FROM _wanted)"
 _TOKENS_SQL = """
     SELECT session_id, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
         sum(cache_creation_tokens), list(DISTINCT model) FILTER (WHERE model <> ''),
@@ -239,56 +246,30 @@ _TOKENS_SQL = """
 """
 
 
-def _session_rows(store: Store) -> dict[str, Session]:
-    rows = store.query(
-        "SELECT session_id, project, cwd, transcript_path, parent_session_id, agent_id, is_sidechain, title, "
-        "started_at, ended_at, version, git_branch FROM sessions WHERE session_id IN (SELECT id FROM _wanted)"
-    )
-    return {
-        r[0]: Session(
-            session_id=r[0],
-            project=r[1],
-            cwd=r[2],
-            transcript_path=r[3],
-            parent_session_id=r[4],
-            agent_id=r[5],
-            is_sidechain=r[6],
-            title=r[7],
-            started_at=aware_or_none(r[8]),
-            ended_at=aware_or_none(r[9]),
-            version=r[10],
-            git_branch=r[11],
-        )
-        for r in rows
-    }
+_SESSIONS_SQL = f"SELECT {SESSIONS.select()} FROM sessions WHERE session_id IN (SELECT id FROM _wanted)"
+_session_fields = SESSIONS.fields_of()
+_turn_fields = TURNS.fields_of()
+_event_fields = EVENTS.fields_of()
 
 
-def _grouped(rows: Iterable[tuple[Any, ...]], build: Any) -> dict[str, list[Any]]:
+def _session(row: Row) -> Session:
+    return Session(**_session_fields(row))
+
+
+def _grouped(rows: Iterable[Row], build: Any, wanted: Container[str]) -> dict[str, list[Any]]:
     grouped: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
-        grouped[row[0]].append(build(row))
+        if row[0] in wanted:
+            grouped[row[0]].append(build(row))
     return grouped
 
 
-def _turn(r: tuple[Any, ...]) -> Turn:
-    return Turn(
-        session_id=r[0],
-        uuid=r[1],
-        turn_index=r[2],
-        kind=r[3],
-        prompt=r[4],
-        command_name=r[5],
-        started_at=aware_or_none(r[6]),
-        ended_at=aware_or_none(r[7]),
-        interrupted=r[8],
-        final_text=r[9],
-    )
+def _turn(row: Row) -> Turn:
+    return Turn(**_turn_fields(row))
 
 
-def _event(r: tuple[Any, ...]) -> Event:
-    return Event(
-        session_id=r[0], uuid=r[1], kind=r[2], at=aware_or_none(r[3]), turn_index=r[4], step_index=r[5], detail=r[6]
-    )
+def _event(row: Row) -> Event:
+    return Event(**_event_fields(row))
 
 
 def _assemble(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from trajectory_miner.analysis.recoveries import Action, Recovery, Trace, trace
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.scoring.facts import action
 from trajectory_miner.sessions import load_sessions
 from trajectory_miner.store import open_store

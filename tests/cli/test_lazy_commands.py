@@ -11,7 +11,7 @@ import pytest
 
 from trajectory_miner.cli import COMMANDS, MODULES, build_parser, command_module, named_module
 
-HEAVY = ("duckdb", "pydantic", "numpy", "trajectory_miner.store", "trajectory_miner.ingest")
+HEAVY = ("duckdb", "pydantic", "numpy", "trajectory_miner.store", "trajectory_miner.capture.ingest")
 
 
 def _loaded_after(code: str) -> set[str]:

@@ -54,7 +54,7 @@ def test_the_hints_mine_writes_are_those_of_an_index_worked_out_from_the_steps(
     assert main(["mine", "--json"]) == 0
     capsys.readouterr()
     with open_store(paths.database) as store:
-        store.con.execute("DELETE FROM retrieval_docs")
+        store.execute("DELETE FROM retrieval_docs")
     with open_store(paths.database, read_only=True) as store:
         expected = render(build_hints(MemoryIndex.build(store)))
     written = paths.hints_file.read_text(encoding="utf-8")

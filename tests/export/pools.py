@@ -9,8 +9,8 @@ from typing import Any
 
 import duckdb
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.scoring import rescore_sessions
 from trajectory_miner.scoring.card import DIMENSIONS, DimensionScore, Scorecard, save_scorecards
 from trajectory_miner.store import Store, open_store

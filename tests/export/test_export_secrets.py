@@ -5,9 +5,9 @@ import duckdb
 from export.pools import parquet_files, plant_cards
 from secrets_corpus import LOCATIONS, PROJECT_FOLDER, leaks_in, scan_files, write_corpus
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
 from trajectory_miner.export import export_dataset, export_parquet, ingest_parquet
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.store import Store, open_store
 
 TEXT_TABLES = ("sessions", "turns", "steps", "events", "scores")

@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from store_snapshot import snapshot
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
 from trajectory_miner.export import export_parquet, ingest_parquet, store_id
 from trajectory_miner.export.manifest import read_records
 from trajectory_miner.export.tables import MINED_TABLES, project_slug
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mining import mine
 from trajectory_miner.mining.items import load_incidents, load_patterns
 from trajectory_miner.scoring import rescore_sessions

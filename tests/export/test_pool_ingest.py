@@ -51,7 +51,7 @@ def test_a_forgotten_session_does_not_come_back_from_the_pool(tmp_path: Path) ->
         export_parquet(source, pool)
         gone, kept = session_of(source, JEST_STUCK_A), session_of(source, MODULE_FIXED)
     with open_store(tmp_path / "b.duckdb") as team:
-        team.con.execute("INSERT INTO forgotten_sessions VALUES (?, now()::TIMESTAMP)", [gone])
+        team.execute("INSERT INTO forgotten_sessions VALUES (?, now()::TIMESTAMP)", [gone])
         report = ingest_parquet(team, pool)
         assert [r[0] for r in team.query("SELECT session_id FROM sessions")] == [kept]
     assert (report.sessions_added, report.forgotten_sessions) == (1, 1)

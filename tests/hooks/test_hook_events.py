@@ -199,7 +199,7 @@ def test_a_start_that_never_took_the_lock_is_retried_after_a_while(
 
 
 def test_the_ingester_clears_the_start_stamp_when_it_takes_the_lock(isolated_home: Path) -> None:
-    from trajectory_miner.ingester import ingest_lock
+    from trajectory_miner.capture.ingester import ingest_lock
 
     isolated_home.mkdir()
     lock = isolated_home / "ingest.lock"

@@ -17,9 +17,9 @@ from mcp.client.stdio import StdioServerParameters
 from retrieval.builders import FIXED_SESSIONS, START, fixed_module_session, write_session
 
 from mcp_server import busy
+from trajectory_miner.capture.spool import SpoolEvent, append_event
 from trajectory_miner.paths import Paths
 from trajectory_miner.retrieval.reader import ChildSource
-from trajectory_miner.spool import SpoolEvent, append_event
 from trajectory_miner.store import open_store
 
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
@@ -51,7 +51,7 @@ def test_while_a_writer_holds_the_store_reads_answer_from_memory_and_writes_are_
         warm = await call("search_sessions", {"query": "report"})
         assert not warm.is_error
         with open_store(paths.database) as store:  # a writer holds the lock and the file
-            store.con.execute("INSERT INTO miner_state VALUES ('test:writing', 'yes')")
+            store.execute("INSERT INTO miner_state VALUES ('test:writing', 'yes')")
             seen["search"] = await call("search_sessions", {"query": "report"})
             seen["session"] = await call("get_session", {"session_id": FIXED_SESSIONS[0]})
             seen["feedback"] = await call(
@@ -74,6 +74,7 @@ def test_while_a_writer_holds_the_store_reads_answer_from_memory_and_writes_are_
     assert "only the headline" in session.structured_content["note"]
     assert not feedback.is_error
     assert "queued" in feedback.structured_content["note"]
+    assert feedback.structured_content["verdict"] == "good"  # the alias is answered in the stored word
     assert seen["stored"]
     assert "busy" not in seen["after"].structured_content["note"]
 
@@ -114,7 +115,7 @@ def test_a_long_queue_is_applied_in_batches_each_under_its_own_hold_of_the_store
         return apply(database, writes, wait_seconds)
 
     monkeypatch.setattr(busy, "apply_in_child", counted)
-    monkeypatch.setattr(live, "_start_worker", lambda: None)  # this test flushes, not the background thread
+    assert live.tasks is None  # no front around it: the queue waits for this test's flush
     with open_store(paths.database):  # the store is busy: every verdict is queued
         for n in range(7):
             arguments = {"target_id": FIXED_SESSIONS[0], "verdict": "helpful", "note": f"queued-{n}"}

@@ -88,7 +88,7 @@ def test_a_stuck_step_gets_the_planted_fix_as_structured_content_and_compact_tex
         (
             "record_feedback",
             {"target_id": FIXED_SESSIONS[0], "verdict": "meh"},
-            "verdict should be 'helpful' or 'harmful'",
+            "verdict should be 'good', 'bad', 'helpful' or 'harmful'",
         ),
         (
             "record_feedback",
@@ -199,12 +199,13 @@ def test_feedback_recorded_through_the_server_shows_in_the_next_ranking(planted_
     async def work(client: Client) -> tuple[Any, Any]:
         first = await client.call_tool(FIND, STUCK)
         hit = first.structured_content["hits"][0]["id"]
-        receipt = await client.call_tool("record_feedback", {"target_id": hit, "verdict": "helpful"})
+        receipt = await client.call_tool("record_feedback", {"target_id": hit, "verdict": "good"})
         return receipt, await client.call_tool(FIND, STUCK)
 
     receipt, again = with_client(planted_home, work)
     assert receipt.structured_content["target_kind"] == "session"
-    assert "marked helpful 1×" in again.structured_content["hits"][0]["reasons"]
+    assert receipt.structured_content["verdict"] == "good"
+    assert "marked good 1×" in again.structured_content["hits"][0]["reasons"]
 
 
 def test_answers_stay_within_the_token_budget_asked_and_the_maximum(planted_home: Paths) -> None:
@@ -240,11 +241,11 @@ def test_the_database_is_free_between_calls_and_writes_made_meanwhile_show_up(pl
         # A writer that will not wait at all still gets the lock: the server holds nothing.
         with open_store(planted_home.database, wait_seconds=0.0) as store:
             for target in FIXED_SESSIONS:
-                store.con.execute(
+                store.execute(
                     "INSERT INTO feedback VALUES (?, ?, 'session', 'good', '', now()::TIMESTAMP)",
                     [f"F-{target}", target],
                 )
         return await client.call_tool(FIND, STUCK)
 
     again = with_client(planted_home, work)
-    assert "marked helpful 1×" in again.structured_content["hits"][0]["reasons"]
+    assert "marked good 1×" in again.structured_content["hits"][0]["reasons"]

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from trajectory_miner.capture.ingest import ingest_paths
+from trajectory_miner.capture.upkeep import after_ingest
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mining import mine
 from trajectory_miner.mining.items import Pattern
 from trajectory_miner.store import open_store
-from trajectory_miner.upkeep import after_ingest
 
 LEARNING = Path(__file__).resolve().parents[1] / "fixtures" / "learning"
 LABELS = LEARNING / "labels.json"

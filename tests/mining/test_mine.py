@@ -146,18 +146,18 @@ def test_mined_items_are_stored_for_other_readers(mining_store: MiningStore) -> 
 def _set_skill(store: MiningStore, skill_id: str, **changes: object) -> None:
     (data,) = store.store.query("SELECT data FROM skills WHERE id = ?", [skill_id])[0]
     updated = {**orjson.loads(data), **changes}
-    store.store.con.execute("UPDATE skills SET data = ? WHERE id = ?", [orjson.dumps(updated).decode(), skill_id])
+    store.store.execute("UPDATE skills SET data = ? WHERE id = ?", [orjson.dumps(updated).decode(), skill_id])
 
 
 def _forget(store: MiningStore, names: tuple[str, ...]) -> None:
     ids = [store.ids[n] for n in names]
-    store.store.con.execute(
+    store.store.execute(
         "DELETE FROM files WHERE path IN (SELECT transcript_path FROM sessions "
         "WHERE session_id IN (SELECT unnest($1::VARCHAR[])))",
         [ids],
     )
     for table in ("steps", "turns", "events", "responses", "scores", "dimension_scores", "sessions"):
-        store.store.con.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
+        store.store.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
 
 
 def test_a_run_keeps_the_status_and_counters_others_gave_a_skill(mining_store: MiningStore) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mining import mine
 from trajectory_miner.mining.report import MiningReport
 from trajectory_miner.store import Store, open_store

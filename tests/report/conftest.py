@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.report.corpus import SCENARIOS, build_small_store
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mining import mine
 from trajectory_miner.scoring import rescore_sessions
 from trajectory_miner.store import open_store

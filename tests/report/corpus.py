@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mining.items import Pattern, Skill
 from trajectory_miner.model import Outcome
 from trajectory_miner.scoring.card import DimensionScore, Scorecard, save_scorecards
@@ -160,7 +160,7 @@ def pattern(pid: str, frequency: int, lift: float | None, sessions: list[str]) -
 def store_items(store: Store, table: str, items: list[BaseModel]) -> None:
     """Mined items stored as the miner stores them: one row per item, keyed by id and cluster key."""
     for item in items:
-        store.con.execute(
+        store.execute(
             f"INSERT INTO {table} VALUES (?, ?, ?, now())",
             [getattr(item, "id"), getattr(item, "cluster_key"), item.model_dump_json()],  # noqa: B009
         )
@@ -179,7 +179,7 @@ def build_small_store(database: Path, projects: Path) -> Path:
         skill = Skill(id="S-001", cluster_key="fix:x", name="run-tests", description="d", trigger="t")
         skill.source_sessions, skill.support, skill.success_rate = [A], 1, 1.0
         store_items(store, "skills", [skill])
-        store.con.execute(
+        store.execute(
             "INSERT INTO skill_uses VALUES ('S-001', ?, 'loaded', true, now()), ('S-001', ?, 'loaded', false, now())",
             [C, D],
         )

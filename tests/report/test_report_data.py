@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.report.corpus import FIXTURES, A, B, C, D, card
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.report import data as report_data
 from trajectory_miner.report.data import ReportData, gather
 from trajectory_miner.scoring import rescore_sessions, stale_session_ids
@@ -64,7 +64,7 @@ def test_weeks_start_on_monday_and_average_only_the_dimensions_that_apply(small_
 
 def test_quiet_weeks_between_busy_ones_are_kept_empty(small_store: Path) -> None:
     with open_store(small_store) as store:
-        store.con.execute("UPDATE sessions SET started_at = started_at + INTERVAL 21 DAY WHERE session_id = ?", [D])
+        store.execute("UPDATE sessions SET started_at = started_at + INTERVAL 21 DAY WHERE session_id = ?", [D])
     weeks = gathered(small_store).weeks
     assert [w.week for w in weeks] == [
         date(2026, 10, 5),

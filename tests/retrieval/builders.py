@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.store import open_store
 
 START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
@@ -268,8 +268,8 @@ def put_items(database: Path, table: str, items: list[Any]) -> None:
     """Store mined items as the miner does (rows keyed by id and cluster key)."""
     with open_store(database) as store:
         for item in items:
-            store.con.execute(f"DELETE FROM {table} WHERE id = ? OR cluster_key = ?", [item.id, item.cluster_key])
-            store.con.execute(
+            store.execute(f"DELETE FROM {table} WHERE id = ? OR cluster_key = ?", [item.id, item.cluster_key])
+            store.execute(
                 f"INSERT INTO {table} VALUES (?, ?, ?, now()::TIMESTAMP)",
                 [item.id, item.cluster_key, item.model_dump_json()],
             )

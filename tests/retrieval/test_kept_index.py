@@ -71,7 +71,7 @@ def _from_scratch(database: Path, scratch: Path) -> MemoryIndex:
     copy = scratch / "scratch.duckdb"
     shutil.copyfile(database, copy)
     with open_store(copy) as store:
-        store.con.execute("DELETE FROM retrieval_docs")
+        store.execute("DELETE FROM retrieval_docs")
     with open_store(copy, read_only=True) as store:
         return MemoryIndex.build(store)
 
@@ -141,7 +141,7 @@ def test_refresh_stores_each_session_once_and_again_only_when_it_changed(planted
     assert _keep(planted) == 0
     changed = sorted(sessions)[0]
     with open_store(planted) as store:
-        store.con.execute("UPDATE sessions SET updated_at = now()::TIMESTAMP WHERE session_id = ?", [changed])
+        store.execute("UPDATE sessions SET updated_at = now()::TIMESTAMP WHERE session_id = ?", [changed])
         assert kept.stale_ids(store) == [changed]
         assert kept.refresh(store) == 1
         assert set(_kept_rows(store)) == sessions
@@ -150,7 +150,7 @@ def test_refresh_stores_each_session_once_and_again_only_when_it_changed(planted
 def test_documents_of_an_older_version_are_worked_out_again(planted: Path) -> None:
     _keep(planted)
     with open_store(planted) as store:
-        store.con.execute("UPDATE retrieval_docs SET version = '0.0'")
+        store.execute("UPDATE retrieval_docs SET version = '0.0'")
         assert kept.refresh(store) == len(_kept_rows(store))
         assert set(_kept_rows(store).values()) == {kept.VERSION}
 
@@ -160,7 +160,7 @@ def test_documents_of_a_session_the_store_no_longer_holds_are_dropped(planted: P
     with open_store(planted) as store:
         gone = sorted(_kept_rows(store))[0]
         for table in ("steps", "turns", "events", "responses", "sessions"):
-            store.con.execute(f"DELETE FROM {table} WHERE session_id = ?", [gone])
+            store.execute(f"DELETE FROM {table} WHERE session_id = ?", [gone])
         kept.refresh(store)
         assert gone not in _kept_rows(store)
 
@@ -169,7 +169,7 @@ def test_kept_documents_are_read_instead_of_the_steps(planted: Path) -> None:
     _keep(planted)
     with open_store(planted) as store:
         # A kept title that the steps could not give shows the index read the kept row.
-        store.con.execute("UPDATE retrieval_docs SET title = 'kept ' || title")
+        store.execute("UPDATE retrieval_docs SET title = 'kept ' || title")
     with open_store(planted, read_only=True) as store:
         titles = {info.title for info in MemoryIndex.build(store).sessions.values()}
     assert titles and all(title.startswith("kept ") for title in titles)

@@ -179,7 +179,7 @@ def test_feedback_is_stored_against_the_session_a_hit_came_from(planted: Path) -
     with open_store(planted) as store:
         receipt = record_vote(store, f"{FIXED_SESSIONS[0]}#0", "helpful", "ran it as a module")
         rows = store.query("SELECT target_id, target_kind, verdict, note FROM feedback")
-    assert receipt.target_kind == "session"
+    assert (receipt.target_kind, receipt.verdict) == ("session", "good")
     assert rows == [(FIXED_SESSIONS[0], "session", "good", "step 0: ran it as a module")]
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 import pytest
 from retrieval.builders import FIXED_SESSIONS
 
-from trajectory_miner.retrieval import BadRequest, FeedbackReceipt, LiveIndex, MemoryIndex
+from trajectory_miner.retrieval import BadRequest, FeedbackReceipt, LiveIndex, MemoryIndex, reader
 from trajectory_miner.retrieval.reader import ChildSource
-from trajectory_miner.store import StoreBusy, StoreMissing
+from trajectory_miner.store import StoreBusy, StoreError, StoreMissing
 
 HOLD = """
 import duckdb, sys
@@ -42,6 +45,15 @@ def held(database: Path, change: bool = False) -> Iterator[None]:
         finally:
             process.stdin.close()
             process.wait(timeout=30)
+
+
+@pytest.fixture
+def silent_reader(tmp_path: Path) -> str:
+    """A store reader that never answers."""
+    script = tmp_path / "silent-reader"
+    script.write_text("#!/bin/sh\nexec sleep 600\n", encoding="utf-8")
+    script.chmod(0o755)
+    return str(script)
 
 
 def sessions_of(live: LiveIndex) -> tuple[int, str]:
@@ -117,3 +129,80 @@ def test_an_index_read_through_a_child_process_equals_one_read_here(planted: Pat
         assert sorted(map(repr, local.items.values())) == sorted(map(repr, child.items.values()))
     with held(planted, change=True), there.reading() as (_, note):
         assert note.startswith("the store is busy")
+
+
+def test_a_child_read_from_a_servers_worker_thread_runs_in_its_event_loop(planted: Path) -> None:
+    async def read_in_a_worker() -> tuple[MemoryIndex, MemoryIndex]:
+        def both() -> tuple[MemoryIndex, MemoryIndex]:
+            with (
+                LiveIndex(planted).reading() as (local, _),
+                LiveIndex(planted, source=ChildSource(planted)).reading() as (
+                    child,
+                    _,
+                ),
+            ):
+                return local, child
+
+        return await anyio.to_thread.run_sync(both)
+
+    local, child = anyio.run(read_in_a_worker)
+    assert local.marks == child.marks
+    assert sorted(map(repr, local.items.values())) == sorted(map(repr, child.items.values()))
+
+
+def test_a_child_that_stops_before_answering_is_a_clear_error(planted: Path) -> None:
+    source = ChildSource(planted, python="/bin/false")  # exits at once, saying nothing
+    with pytest.raises(StoreError, match="stopped early: no output"):
+        list(source.changes(None, 0.1))
+
+
+def _children() -> set[int]:
+    """This process's child processes, live or not yet reaped."""
+    found: set[int] = set()
+    for listing in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        found |= {int(pid) for pid in listing.read_text().split()}
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the children from /proc")
+def test_a_reader_that_stops_part_way_leaves_no_child_behind(planted: Path) -> None:
+    source = ChildSource(planted)
+    before = _children()
+    messages = source.changes(None, 0.1)
+    next(messages)
+    messages.close()
+    assert _children() == before
+
+
+def test_stopping_the_reads_kills_the_child_and_the_read_fails_clearly(planted: Path, silent_reader: str) -> None:
+    source = ChildSource(planted, python=silent_reader)
+    live = LiveIndex(planted, source=source)
+
+    async def main() -> BaseException | None:
+        async with anyio.create_task_group() as group:
+            failure: list[BaseException] = []
+
+            def read() -> None:
+                try:
+                    with live.reading():
+                        pass
+                except StoreError as exc:
+                    failure.append(exc)
+
+            group.start_soon(anyio.to_thread.run_sync, read)
+            with anyio.fail_after(30):
+                while not source._running:  # noqa: SLF001
+                    await anyio.sleep(0.05)
+            live.stop_reading()
+        return failure[0] if failure else None
+
+    assert isinstance(anyio.run(main), StoreError)
+
+
+def test_a_child_that_sends_nothing_for_too_long_is_a_clear_error(
+    planted: Path, silent_reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "_EXIT_WAIT_S", 0.5)
+    monkeypatch.setattr(reader, "CHILD_TIMEOUT_S", 0.5)
+    with pytest.raises(StoreError, match="sent nothing"):
+        list(ChildSource(planted, python=silent_reader).changes(None, 0.1))

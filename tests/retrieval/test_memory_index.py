@@ -47,7 +47,7 @@ def test_a_session_read_again_replaces_its_documents_instead_of_adding_twice(
         index = MemoryIndex.build(store)
     items_before = len(index.items)
     with open_store(planted) as store:
-        store.con.execute("UPDATE sessions SET updated_at = now()::TIMESTAMP WHERE session_id = ?", [FIXED_SESSIONS[0]])
+        store.execute("UPDATE sessions SET updated_at = now()::TIMESTAMP WHERE session_id = ?", [FIXED_SESSIONS[0]])
     with open_store(planted, read_only=True) as store:
         assert index.update(store)
     assert len(index.items) == items_before
@@ -59,7 +59,7 @@ def test_deleted_sessions_ask_for_a_rebuild(planted: Path) -> None:
     with open_store(planted, read_only=True) as store:
         index = MemoryIndex.build(store)
     with open_store(planted) as store:
-        store.con.execute("DELETE FROM sessions WHERE session_id = ?", [FIXED_SESSIONS[1]])
+        store.execute("DELETE FROM sessions WHERE session_id = ?", [FIXED_SESSIONS[1]])
     with open_store(planted, read_only=True) as store:
         assert not index.update(store)
         rebuilt = MemoryIndex.build(store)
@@ -71,7 +71,7 @@ def test_scores_stored_after_the_build_become_outcomes(planted: Path) -> None:
         index = MemoryIndex.build(store)
     assert index.sessions[FIXED_SESSIONS[0]].outcome == "unknown"
     with open_store(planted) as store:
-        store.con.execute(
+        store.execute(
             "INSERT INTO scores VALUES (?, 'v1', 0.9, 'success', 0.8, 'heuristic', '{}', now()::TIMESTAMP)",
             [FIXED_SESSIONS[0]],
         )

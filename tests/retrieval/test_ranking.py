@@ -198,14 +198,14 @@ def test_harmful_feedback_sinks_a_fix_below_an_equal_one_and_helpful_feedback_is
     assert before[0].session_ids[0] == first
     with open_store(database) as store:
         for verdict, target in (("harmful", first), ("helpful", second)):
-            store.con.execute(
+            store.execute(
                 "INSERT INTO feedback VALUES (?, ?, 'session', ?, '', now()::TIMESTAMP)",
                 [f"F-{verdict}", target, verdict],
             )
     after = find_replays(index_of(database), StuckQuery(**{**query.__dict__, "k": 3})).hits
     by_session = {hit.session_ids[0]: hit for hit in after}
     assert after[0].session_ids[0] == second
-    assert "marked helpful 1×" in by_session[second].reasons
+    assert "marked good 1×" in by_session[second].reasons
 
 
 def test_mined_replays_and_approved_skills_are_hits_and_candidate_skills_are_not(planted: Path) -> None:

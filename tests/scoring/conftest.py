@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from scoring.builders import TRANSCRIPTS
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.model import Session
 from trajectory_miner.scoring import score_session
 from trajectory_miner.scoring.card import Scorecard

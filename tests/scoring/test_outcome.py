@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 from scoring.builders import bash, session, tool
 
-from trajectory_miner.feedback import Feedback
+from trajectory_miner.feedback.verdicts import Feedback
 from trajectory_miner.scoring import score_session
 from trajectory_miner.scoring.card import Scorecard
 

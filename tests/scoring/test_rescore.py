@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 from scoring.builders import TRANSCRIPTS
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.feedback import record_feedback
-from trajectory_miner.ingest import ingest_paths
+from trajectory_miner.feedback.verdicts import record_feedback
 from trajectory_miner.scoring import SCORER_VERSION, rescore_sessions, score_session, stale_session_ids
 from trajectory_miner.scoring.card import DIMENSIONS, load_scorecards, score_columns
 from trajectory_miner.sessions import load_session
@@ -46,7 +46,7 @@ def test_stale_sessions_are_those_without_a_card_or_with_an_old_one(db: Path) ->
         rescore_sessions(store, ids[:1])
         assert stale_session_ids(store) == ids[1:]
         rescore_sessions(store)
-        store.con.execute("UPDATE scores SET scorer_version = '0' WHERE session_id = ?", [ids[2]])
+        store.execute("UPDATE scores SET scorer_version = '0' WHERE session_id = ?", [ids[2]])
         assert stale_session_ids(store) == [ids[2]]
 
 

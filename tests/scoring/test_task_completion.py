@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 from scoring.builders import bash, evidence, session, steps_of, tool
 
-from trajectory_miner.feedback import Feedback
+from trajectory_miner.feedback.verdicts import Feedback
 from trajectory_miner.model import Turn
 from trajectory_miner.scoring import score_session
 from trajectory_miner.scoring.card import Scorecard

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trajectory_miner.capture.ingest import ingest_paths
+from trajectory_miner.capture.upkeep import after_ingest
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mining import mine
 from trajectory_miner.mining.items import Skill
 from trajectory_miner.skills.export import export_skills
 from trajectory_miner.skills.lifecycle import approve
 from trajectory_miner.store import open_store
-from trajectory_miner.upkeep import after_ingest
 
 LEARNING = Path(__file__).resolve().parents[1] / "fixtures" / "learning"
 LABELS = LEARNING / "labels.json"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mining.items import Skill
 from trajectory_miner.scoring.card import Scorecard, save_scorecards
 from trajectory_miner.store import Store
@@ -21,8 +21,8 @@ START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 def put_skills(store: Store, *skills: Skill) -> None:
     """Store skills as the miner leaves them (replacing rows with the same id)."""
     for skill in skills:
-        store.con.execute("DELETE FROM skills WHERE id = ?", [skill.id])
-        store.con.execute(
+        store.execute("DELETE FROM skills WHERE id = ?", [skill.id])
+        store.execute(
             "INSERT INTO skills VALUES (?, ?, ?, ?)",
             [skill.id, skill.cluster_key, skill.model_dump_json(), datetime(2026, 1, 1)],
         )

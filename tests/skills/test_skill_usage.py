@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from skillkit import ingest_session, make_skill, put_skills, score, transcript_lines
 
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.mining.items import load_skills
 from trajectory_miner.scoring.adherence import in_play
 from trajectory_miner.scoring.facts import session_facts

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skillkit import make_skill
 
-from trajectory_miner.redaction import Redactor
+from trajectory_miner.redaction.redactor import Redactor
 from trajectory_miner.skills.skillmd import (
     base_name,
     parse_frontmatter,

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from hooks.simulate import append_turn, payload, run_hook, turn_entries, wait_until
 
+from trajectory_miner.admin.doctor import ingester_running
+from trajectory_miner.capture.ingest import ingest_paths
 from trajectory_miner.config import Config
-from trajectory_miner.doctor import ingester_running
-from trajectory_miner.ingest import ingest_paths
 from trajectory_miner.paths import Paths, resolve
 from trajectory_miner.store import Store, open_store
 

@@ -29,14 +29,14 @@ from pathological import (
 )
 from trustkit import run_cli
 
-from trajectory_miner import ingest, quarantine, spool
+from trajectory_miner.capture import ingest, quarantine, spool
+from trajectory_miner.capture.ingest import IngestReport, file_key, ingest_paths
+from trajectory_miner.capture.ingester import drain_spool
+from trajectory_miner.capture.spool import SpoolEvent
 from trajectory_miner.config import Config
-from trajectory_miner.ingest import IngestReport, file_key, ingest_paths
-from trajectory_miner.ingester import drain_spool
 from trajectory_miner.paths import Paths, resolve
-from trajectory_miner.spool import SpoolEvent
 from trajectory_miner.store import Store, open_store
-from trajectory_miner.transcript import TranscriptParser
+from trajectory_miner.transcript.parser import TranscriptParser
 
 PROJECT = "-home-dev-blobs"
 

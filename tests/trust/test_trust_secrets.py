@@ -95,7 +95,7 @@ def test_no_planted_secret_survives_anywhere_the_product_writes(
     assert list((exports / "skills").rglob("SKILL.md"))
 
     with open_store(paths.database) as store:
-        store.con.execute("CHECKPOINT")
+        store.execute("CHECKPOINT")
         stored_texts = _text_columns(store)
     written = files_under(paths.home) + files_under(exports)
     assert paths.database in written and any(p.suffix == ".html" for p in written)

@@ -8,6 +8,8 @@
 - `failures`: what counts as a failed step, and what does not (no match, nothing to do, a
   refusal, a cancelled sibling, a probe).
 - `recoveries`: what got a session past a failure, and what changed on the way.
+- `filework`: Bash calls that do what a file tool does (read, edit, search).
+- `bash`: the grammar's tree walked into those simple commands.
 
 Nothing is imported here, so a module can be loaded alone (the hooks load `signatures`).
 """

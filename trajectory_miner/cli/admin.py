@@ -14,8 +14,8 @@ from trajectory_miner.paths import Paths
 from trajectory_miner.store import Store, StoreError
 
 if TYPE_CHECKING:
-    from trajectory_miner.doctor import Diagnosis
-    from trajectory_miner.forget import ForgetError, ForgetReport
+    from trajectory_miner.admin.doctor import Diagnosis
+    from trajectory_miner.admin.forget import ForgetError, ForgetReport
 
 LOCK_WAIT_SECONDS = 30.0
 _SHOWN = 80
@@ -63,8 +63,8 @@ def _choice(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_forget(args: argparse.Namespace) -> int:
     # Loaded here, so that the commands the hooks start do not pay for them.
-    from trajectory_miner.forget import ForgetError, forget_sessions, select_sessions
-    from trajectory_miner.ingester import ingest_lock
+    from trajectory_miner.admin.forget import ForgetError, forget_sessions, select_sessions
+    from trajectory_miner.capture.ingester import ingest_lock
     from trajectory_miner.sessions import ambiguity
     from trajectory_miner.store.lock import writer_lock
 
@@ -114,7 +114,7 @@ def _given(args: argparse.Namespace) -> bool:
 
 
 def _rewrite(paths: Paths) -> None:
-    from trajectory_miner.forget import rewrite_store
+    from trajectory_miner.admin.forget import rewrite_store
 
     try:
         rewrite_store(paths.database, wait_seconds=LOCK_WAIT_SECONDS)
@@ -136,7 +136,7 @@ def _unmatched(exc: ForgetError, choice: dict[str, Any]) -> str:
 
 def describe(store: Store, ids: list[str]) -> str:
     """One sentence saying what a forget will remove."""
-    from trajectory_miner.forget import forget_scope
+    from trajectory_miner.admin.forget import forget_scope
 
     scope = forget_scope(store, ids)
     side = f" and {scope.sidechains} subagent sidechain(s)" if scope.sidechains else ""
@@ -169,7 +169,7 @@ def _refresh_hints(paths: Paths, store: Store) -> bool:
 
 def _remove_reports(paths: Paths, ids: list[str]) -> list[Path]:
     """Delete the reports in the data home that name a forgotten session; they quote its text."""
-    from trajectory_miner.forget import files_mentioning
+    from trajectory_miner.admin.forget import files_mentioning
 
     named = files_mentioning(paths.reports_dir, ids)
     # A report's JSON and Markdown go together: one naming a session condemns both.
@@ -205,8 +205,8 @@ def print_forgotten(description: str, report: ForgetReport, removed: list[Path],
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    from trajectory_miner.doctor import Interpreters, diagnose
-    from trajectory_miner.doctor.install import plugin_data_folder
+    from trajectory_miner.admin.doctor import Interpreters, diagnose
+    from trajectory_miner.admin.doctor.install import plugin_data_folder
 
     paths = resolve_paths()
     # Found as the hooks find it, also where Claude Code does not say (the Bash tool, a terminal).

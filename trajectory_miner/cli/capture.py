@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from trajectory_miner.capture.ingest import IngestReport, ingest_paths
 from trajectory_miner.cli.dates import parse_date
 from trajectory_miner.cli.output import (
     CommandError,
@@ -17,17 +18,13 @@ from trajectory_miner.cli.output import (
     resolve_paths,
     writer,
 )
-from trajectory_miner.ingest import IngestReport, ingest_paths
-from trajectory_miner.model import Session
-from trajectory_miner.sessions import (
-    SessionSummary,
-    ambiguity,
-    list_sessions,
-    load_session,
-    resolve_session_id,
-    short_ids,
-)
 from trajectory_miner.store import StoreMissing
+
+if TYPE_CHECKING:
+    # The hooks' ingester runs `ingest --from-spool` through this module: reading sessions
+    # back loads the model classes, which storing new lines does not need.
+    from trajectory_miner.model import Session
+    from trajectory_miner.sessions import SessionSummary
 
 
 def register(commands: Any) -> None:
@@ -73,7 +70,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
         return ingest_from_parquet(args)
     if args.from_spool:
-        from trajectory_miner.ingester import READERS_FIRST_SECONDS, drain_spool, score_changed
+        from trajectory_miner.capture.ingester import READERS_FIRST_SECONDS, drain_spool, score_changed
         from trajectory_miner.store import StoreError
 
         try:
@@ -87,7 +84,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     missing = [str(p) for p in targets if not p.exists()]
     if missing and args.paths:
         raise CommandError(f"no such file or folder: {', '.join(missing)}", 2)
-    from trajectory_miner import upkeep
+    from trajectory_miner.capture import upkeep
 
     with writer(paths) as store:
         drawn = not (args.json or args.quiet)
@@ -121,6 +118,8 @@ def print_ingest_summary(report: IngestReport) -> None:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
+    from trajectory_miner.sessions import list_sessions, short_ids
+
     paths = resolve_paths()
     try:
         with reader(paths) as store:
@@ -188,6 +187,8 @@ def _short_project(project: str) -> str:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from trajectory_miner.sessions import ambiguity, load_session, resolve_session_id
+
     paths = resolve_paths()
     with reader(paths) as store:
         sid = resolve_session_id(store, args.session)

@@ -18,7 +18,7 @@ from trajectory_miner.config import Config
 from trajectory_miner.export.dataset import DEFAULT_MIN_SCORE, export_dataset
 from trajectory_miner.export.parquet import export_parquet
 from trajectory_miner.export.pool import PoolError, ingest_parquet
-from trajectory_miner.redaction import Redactor
+from trajectory_miner.redaction.redactor import Redactor
 
 
 def register(commands: Any) -> None:
@@ -110,8 +110,8 @@ def run_dataset(args: argparse.Namespace) -> int:
 
 def ingest_from_parquet(args: argparse.Namespace) -> int:
     """`ingest --from-parquet DIR`: read a pooled folder into the store, then score what came without a card."""
+    from trajectory_miner.capture.upkeep import refresh_sessions
     from trajectory_miner.scoring import stale_session_ids
-    from trajectory_miner.upkeep import refresh_sessions
 
     paths = resolve_paths()
     config = load_user_config(paths)

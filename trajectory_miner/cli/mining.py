@@ -18,6 +18,7 @@ from trajectory_miner.cli.output import (
     writer,
 )
 from trajectory_miner.collector import collector_paused
+from trajectory_miner.hints.child import HintChild
 from trajectory_miner.mining import MiningReport, mine, render_markdown
 from trajectory_miner.paths import Paths
 from trajectory_miner.scoring import stale_session_ids
@@ -38,22 +39,31 @@ def _score_unscored(store: Store, show: bool) -> int:
     stale = stale_session_ids(store)
     if not stale:
         return 0
-    from trajectory_miner.upkeep import refresh_sessions  # the scorer's modules, only when there is work
+    from trajectory_miner.capture.upkeep import refresh_sessions  # the scorer's modules, only when there is work
 
     return refresh_sessions(store, stale, progress=progress_bar("score", show))
 
 
-def _refresh_hints(paths: Paths, store: Store) -> None:
+def _refresh_hints(paths: Paths, store: Store, live_hints: bool, child: HintChild | None) -> HintChild | None:
     """Keep the retrieval documents of new sessions, then rebuild the live-hint table from what
-    was just mined, unless live hints are off."""
-    from trajectory_miner.hints import hints_from_store, write_hints
+    was just mined, unless live hints are off; returns `child` when it was handed that work and
+    has the table to write yet."""
     from trajectory_miner.retrieval.kept import refresh
 
     refresh(store)
-    if load_user_config(paths).live_hints:
-        # Writing the whole saved index again for a few new sessions costs more than the next
-        # reader's catching up on them (and the MCP server saves its own after reading).
-        write_hints(paths.hints_file, hints_from_store(store, resave_small=False))
+    if child is not None and child.send(store, paths.hints_file):
+        return child
+    if live_hints:
+        _write_hints(paths, store)
+    return None
+
+
+def _write_hints(paths: Paths, store: Store) -> None:
+    from trajectory_miner.hints import hints_from_store, write_hints
+
+    # Writing the whole saved index again for a few new sessions costs more than the next
+    # reader's catching up on them (and the MCP server saves its own after reading).
+    write_hints(paths.hints_file, hints_from_store(store, resave_small=False))
 
 
 def _write_report(report: MiningReport, out: Path) -> Path:
@@ -78,10 +88,26 @@ def _run_mine(args: argparse.Namespace) -> int:
     if not paths.database.exists():
         raise CommandError("no store yet: run `trajectory-miner ingest` first", 1)
     show = not args.json
-    with writer(paths) as store:
-        _score_unscored(store, show)
-        report = mine(store, since=args.since, project=args.project, progress=progress_bar("mine", show))
-        _refresh_hints(paths, store)
+    live_hints = load_user_config(paths).live_hints
+    # The saved index loads in a second process while this one mines (see `hints.child`).
+    child = HintChild.start(paths.database) if live_hints else None
+    try:
+        with writer(paths) as store:
+            _score_unscored(store, show)
+            report = mine(store, since=args.since, project=args.project, progress=progress_bar("mine", show))
+            writing = _refresh_hints(paths, store, live_hints, child)
+        try:
+            return _show_report(args, paths, report)
+        finally:
+            if writing is not None and not writing.wait():
+                with writer(paths) as store:
+                    _write_hints(paths, store)
+    finally:
+        if child is not None:
+            child.stop()
+
+
+def _show_report(args: argparse.Namespace, paths: Paths, report: MiningReport) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out: Path = args.out or paths.reports_dir / f"mining-{stamp}.json"
     try:

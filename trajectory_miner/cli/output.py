@@ -219,7 +219,7 @@ def reader(paths: paths_module.Paths) -> Any:
 
     Events the hooks spooled and no ingester stored yet are caught up first (see `catchup`).
     """
-    from trajectory_miner.catchup import catch_up
+    from trajectory_miner.capture.catchup import catch_up
 
     catch_up(paths)
     return _guarded(paths, read_only=True)
@@ -227,7 +227,7 @@ def reader(paths: paths_module.Paths) -> Any:
 
 def writer(paths: paths_module.Paths) -> Any:
     """A writable store context for a command, after the same spool catch-up as `reader`."""
-    from trajectory_miner.catchup import catch_up
+    from trajectory_miner.capture.catchup import catch_up
 
     paths_module.ensure_home(paths)
     catch_up(paths)

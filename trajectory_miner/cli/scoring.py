@@ -6,15 +6,15 @@ import argparse
 import time
 from typing import Any
 
+from trajectory_miner.capture.upkeep import refresh_sessions
 from trajectory_miner.cli.output import CommandError, print_json, progress_bar, reader, resolve_paths, writer
-from trajectory_miner.feedback import VERDICTS, latest_feedback, record_feedback
+from trajectory_miner.feedback.verdicts import ACCEPTED, latest_feedback, record_feedback
 from trajectory_miner.mining.items import load_skills
 from trajectory_miner.scoring import SCORER_VERSION, rescore_sessions, score_session, stale_session_ids
 from trajectory_miner.scoring.adherence import ACTIVE_STATUSES
 from trajectory_miner.scoring.card import Scorecard, load_scorecards
 from trajectory_miner.sessions import ambiguity, load_session, resolve_session_id, session_ids
 from trajectory_miner.store import Store
-from trajectory_miner.upkeep import refresh_sessions
 
 
 def register(commands: Any) -> None:
@@ -31,7 +31,9 @@ def register(commands: Any) -> None:
 
     feedback = commands.add_parser("feedback", help="record your verdict on a session")
     feedback.add_argument("session", help="session id (or a unique prefix)")
-    feedback.add_argument("verdict", choices=VERDICTS, help="good or bad")
+    feedback.add_argument(
+        "verdict", choices=ACCEPTED, metavar="{good,bad}", help="good or bad (helpful and harmful: the same)"
+    )
     feedback.add_argument("--note", default="", help="why, in a few words")
     feedback.add_argument("--json", action="store_true", help="print the new card's outcome as JSON")
     feedback.set_defaults(handler=run_feedback)

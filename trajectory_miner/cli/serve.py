@@ -23,7 +23,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from mcp_server.stdio import serve
     from mcp_server.tools import live_tools
 
-    serve(live_tools(resolve_paths(), warm=True))
+    serve(live_tools(resolve_paths()), warm=True)
     return 0
 
 

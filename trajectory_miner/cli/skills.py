@@ -16,10 +16,9 @@ from trajectory_miner.cli.output import (
     writer,
 )
 from trajectory_miner.mining.items import Skill, SkillStatus, load_skills
-from trajectory_miner.mining.outcomes import load_scores
-from trajectory_miner.mining.report import no_skills_reason
 from trajectory_miner.paths import claude_config_dir
-from trajectory_miner.redaction import Redactor
+from trajectory_miner.redaction.redactor import Redactor
+from trajectory_miner.skills.absence import why_no_skills
 from trajectory_miner.skills.export import ExportError, ExportReport, export_skills, skill_exports
 from trajectory_miner.skills.lifecycle import (
     TRANSITIONS,
@@ -33,7 +32,7 @@ from trajectory_miner.skills.lifecycle import (
     skill_events,
 )
 from trajectory_miner.skills.usage import skill_uses
-from trajectory_miner.store import Store, StoreMissing
+from trajectory_miner.store import StoreMissing
 
 _CHANGES: dict[str, tuple[SkillStatus, str]] = {
     "approve": ("approved", "approve a candidate so that `skills export` writes it"),
@@ -92,30 +91,17 @@ def _skill_row(skill: Skill) -> dict[str, Any]:
     return data
 
 
-def _why_none(store: Store | None) -> str:
-    """Why the store holds no skill: nothing stored, nothing mined, or what mining found."""
-    stored = store.scalar("SELECT count(*) FROM sessions WHERE NOT is_sidechain") if store is not None else 0
-    if store is None or not stored:
-        return "no skills yet: no sessions are stored (run `trajectory-miner ingest`)"
-    # The miner keeps the features of every session it read: they say that it ran, and over what.
-    mined = [r[0] for r in store.query("SELECT session_id FROM miner_features")]
-    if not mined:
-        return "no skills yet: run `trajectory-miner mine`"
-    sources = sum(1 for score in load_scores(store, mined).values() if score.skill_source)
-    return no_skills_reason(len(mined), sources)
-
-
 def run_list(args: argparse.Namespace) -> int:
     why = ""
     try:
         with reader(resolve_paths()) as store:
             skills = load_skills(store)
             if not skills and not args.status and not args.json:
-                why = _why_none(store)
+                why = why_no_skills(store)
     except CommandError as exc:
         if not isinstance(exc.__cause__, StoreMissing):
             raise
-        skills, why = [], _why_none(None)
+        skills, why = [], why_no_skills(None)
     if args.status:
         skills = [s for s in skills if s.status == args.status]
     if args.json:

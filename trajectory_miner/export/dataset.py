@@ -29,7 +29,7 @@ from trajectory_miner.export.pairs import preference_pairs
 from trajectory_miner.export.render import SYSTEM_PROMPT, action_text, state_text
 from trajectory_miner.export.selection import Selected, select_sessions
 from trajectory_miner.model import Session
-from trajectory_miner.redaction import DEFAULT_REDACTOR, Redactor
+from trajectory_miner.redaction.redactor import DEFAULT_REDACTOR, Redactor
 from trajectory_miner.sessions import load_sessions
 from trajectory_miner.store import Store
 

@@ -39,7 +39,7 @@ from trajectory_miner.export.tables import (
     redaction_functions,
     sql_string,
 )
-from trajectory_miner.redaction import DEFAULT_REDACTOR, Redactor
+from trajectory_miner.redaction.redactor import DEFAULT_REDACTOR, Redactor
 from trajectory_miner.store import Store
 
 STORE_ID_KEY = "export:store_id"
@@ -65,7 +65,7 @@ def store_id(store: Store) -> str:
     if found:
         return str(found)
     new = secrets.token_hex(6)
-    store.con.execute("INSERT INTO miner_state VALUES (?, ?)", [STORE_ID_KEY, new])
+    store.execute("INSERT INTO miner_state VALUES (?, ?)", [STORE_ID_KEY, new])
     return new
 
 
@@ -93,14 +93,14 @@ _FINGERPRINTS = """
 
 def _new_sessions(store: Store, records: list[ExportRecord]) -> tuple[int, int]:
     """Fill `_tm_new` with the sessions the folder lacks in their current form; (new, unchanged)."""
-    store.con.execute(_FINGERPRINTS)
+    store.execute(_FINGERPRINTS)
     known = [(sid, fp) for r in records for sid, fp in r.sessions.items()]
-    store.con.execute(
+    store.execute(
         "CREATE OR REPLACE TEMP TABLE _tm_known AS SELECT unnest($1::VARCHAR[]) AS session_id, "
         "unnest($2::VARCHAR[]) AS fingerprint",
         [[k[0] for k in known], [k[1] for k in known]],
     )
-    store.con.execute(
+    store.execute(
         "CREATE OR REPLACE TEMP TABLE _tm_new AS SELECT * FROM _tm_fp "
         "ANTI JOIN _tm_known USING (session_id, fingerprint)"
     )
@@ -145,7 +145,7 @@ def _copy(store: Store, select: str, target: Path, partitioned: bool, export_id:
     if partitioned:
         columns = ", ".join(f'"{c}"' for c in PARTITION_COLUMNS)
         options += f", PARTITION_BY ({columns}), FILENAME_PATTERN '{export_id}-{{i}}', OVERWRITE_OR_IGNORE"
-    rows = store.con.execute(f"COPY ({select}) TO {sql_string(str(target))} ({options})").fetchall()
+    rows = store.query(f"COPY ({select}) TO {sql_string(str(target))} ({options})")
     written = int(rows[0][0]) if rows else 0
     if not partitioned and written == 0:
         target.unlink(missing_ok=True)
@@ -162,9 +162,7 @@ def _write_tables(
         target = staging / table if partitioned else staging / table / f"{export_id}.parquet"
         rows[table] = _copy(store, _session_select(table, provenance), target, partitioned, export_id)
     for table, wanted in items.items():
-        store.con.execute(
-            "CREATE OR REPLACE TEMP TABLE _tm_items AS SELECT unnest($1::VARCHAR[]) AS id", [list(wanted)]
-        )
+        store.execute("CREATE OR REPLACE TEMP TABLE _tm_items AS SELECT unnest($1::VARCHAR[]) AS id", [list(wanted)])
         select = f"SELECT {redacted_columns(table, 't')}, {provenance} FROM {table} t SEMI JOIN _tm_items USING (id)"
         rows[table] = _copy(store, select, staging / table / f"{export_id}.parquet", False, export_id)
     return rows
@@ -207,7 +205,7 @@ def export_parquet(store: Store, directory: Path, *, redactor: Redactor | None =
     began = time.monotonic()
     directory.mkdir(parents=True, exist_ok=True)
     sid = checked_id(store_id(store))
-    with redaction_functions(store.con, redactor or DEFAULT_REDACTOR):
+    with redaction_functions(store, redactor or DEFAULT_REDACTOR):
         return _export(store, directory, sid, began)
 
 

@@ -25,9 +25,8 @@ from trajectory_miner.export.tables import (
     redacted_expression,
     redaction_functions,
     sql_string,
-    table_columns,
 )
-from trajectory_miner.redaction import Redactor
+from trajectory_miner.redaction.redactor import Redactor
 from trajectory_miner.store import Store
 from trajectory_miner.utc import stored
 
@@ -69,7 +68,7 @@ def _create_views(store: Store, directory: Path, records: list[ExportRecord]) ->
             continue
         listed = ", ".join(sql_string(f) for f in files)
         # The partition folders are not read as columns: every file holds all it needs.
-        store.con.execute(
+        store.execute(
             f"CREATE OR REPLACE TEMP VIEW _tm_pool_{table} AS SELECT * FROM read_parquet([{listed}], "
             f"hive_partitioning = false, union_by_name = true) WHERE export_id IN ({exports})"
         )
@@ -100,7 +99,7 @@ _COMPARE = """
 
 def _choose(store: Store, config: Config, report: PoolIngestReport) -> list[str]:
     """Fill `_tm_take` with the chosen copies the store should take; their session ids."""
-    store.con.execute(_CHOOSE)
+    store.execute(_CHOOSE)
     take: list[str] = []
     for session_id, project, known, newer, forgotten in store.query(_COMPARE):
         report.sessions_in_pool += 1
@@ -116,7 +115,7 @@ def _choose(store: Store, config: Config, report: PoolIngestReport) -> list[str]
                 report.sessions_replaced += 1
             else:
                 report.sessions_added += 1
-    store.con.execute(
+    store.execute(
         "CREATE OR REPLACE TEMP TABLE _tm_take AS SELECT b.* FROM _tm_best b "
         "SEMI JOIN (SELECT unnest($1::VARCHAR[]) AS session_id) w USING (session_id)",
         [take],
@@ -125,19 +124,19 @@ def _choose(store: Store, config: Config, report: PoolIngestReport) -> list[str]
 
 
 def _copy_table(store: Store, table: str, now: datetime) -> int:
-    pooled = set(table_columns(store.con, f"_tm_pool_{table}"))
-    columns = [c for c in table_columns(store.con, table) if c in pooled or (table == "sessions" and c == "updated_at")]
+    pooled = set(store.columns(f"_tm_pool_{table}"))
+    columns = [c for c in store.columns(table) if c in pooled or (table == "sessions" and c == "updated_at")]
     values = [
         "$1::TIMESTAMP AS updated_at" if table == "sessions" and c == "updated_at" else redacted_expression(table, c)
         for c in columns
     ]
     # `_write` deleted the other tables' rows of these sessions; the per-step ones have no key to replace by.
     verb = "INSERT OR REPLACE" if table == "sessions" else "INSERT"
-    rows = store.con.execute(
+    rows = store.query(
         f"{verb} INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
         f"FROM _tm_pool_{table} SEMI JOIN _tm_take USING (session_id, store_id, export_id)",
         [now] if table == "sessions" else [],
-    ).fetchall()
+    )
     return int(rows[0][0]) if rows else 0
 
 
@@ -146,7 +145,7 @@ def _write(store: Store, present: set[str], report: PoolIngestReport) -> None:
     with store.transaction():
         for table in SESSION_TABLES:
             if table != "sessions":
-                store.con.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT session_id FROM _tm_take)")
+                store.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT session_id FROM _tm_take)")
         for table in SESSION_TABLES:
             report.rows[table] = _copy_table(store, table, now) if table in present else 0
 
@@ -171,7 +170,7 @@ def ingest_parquet(
         exports_incomplete=len(records) - len(complete),
         stores=len({r.store_id for r in complete}),
     )
-    with redaction_functions(store.con, redactor or Redactor(config.redact_patterns)):
+    with redaction_functions(store, redactor or Redactor(config.redact_patterns)):
         present = _create_views(store, directory, complete)
         if "sessions" in present:
             report.session_ids = _choose(store, config, report)

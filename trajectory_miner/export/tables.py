@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from typing import Any
+from contextlib import contextmanager
 
-import duckdb
 import orjson
 
-from trajectory_miner.redaction import Redactor
+from trajectory_miner.redaction.redactor import Redactor
+from trajectory_miner.store import Store
 
 # The tables whose rows belong to one session, written and read back together.
 SESSION_TABLES: tuple[str, ...] = (
@@ -68,32 +67,15 @@ def _redact_json(redactor: Redactor, text: str) -> str:
 
 
 @contextmanager
-def redaction_functions(con: Any, redactor: Redactor) -> Iterator[None]:
-    """Register `tm_redact`, `tm_redact_json` and `tm_slug` on a connection for a block of work."""
+def redaction_functions(store: Store, redactor: Redactor) -> Iterator[None]:
+    """`tm_redact`, `tm_redact_json` and `tm_slug` callable from SQL on the store for a block of work."""
     functions: dict[str, Callable[[str], str]] = {
         "tm_redact": redactor,
         "tm_redact_json": lambda text: _redact_json(redactor, text),
         "tm_slug": project_slug,
     }
-    _settle(con)
-    for name, function in functions.items():
-        with suppress(duckdb.Error):  # raised when no function of that name exists
-            con.remove_function(name)
-        con.create_function(name, function, ["VARCHAR"], "VARCHAR")
-    try:
+    with store.text_functions(functions):
         yield
-    finally:
-        _settle(con)
-        for name in functions:
-            with suppress(duckdb.Error):
-                con.remove_function(name)
-
-
-def _settle(con: Any) -> None:
-    # DuckDB 2 refuses to change functions while a result is still open.
-    complete = getattr(con, "complete", None)
-    if complete is not None:
-        complete()
 
 
 def redacted_columns(table: str, alias: str) -> str:
@@ -110,12 +92,6 @@ def redacted_expression(table: str, column: str) -> str:
     if column in _JSON.get(table, ()):
         return f"tm_redact_json({column})"
     return column
-
-
-def table_columns(con: Any, table: str) -> list[str]:
-    """The columns of a table or view, in order."""
-    rows = con.execute(f"DESCRIBE {table}").fetchall()
-    return [r[0] for r in rows]
 
 
 def sql_string(text: str) -> str:

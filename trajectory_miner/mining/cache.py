@@ -31,8 +31,8 @@ def _cached(store: Store) -> dict[str, tuple[str, str]]:
 def _save(store: Store, items: list[tuple[str, str, str]]) -> None:
     ids = [i[0] for i in items]
     now = stored()
-    store.con.execute("DELETE FROM miner_features WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
-    store.con.execute(
+    store.execute("DELETE FROM miner_features WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
+    store.execute(
         "INSERT INTO miner_features SELECT unnest($1), unnest($2), unnest($3), unnest($4::TIMESTAMP[])",
         [ids, [i[1] for i in items], [i[2] for i in items], [now] * len(items)],
     )
@@ -72,5 +72,5 @@ def prune(store: Store) -> int:
         or 0
     )
     if gone:
-        store.con.execute("DELETE FROM miner_features WHERE session_id NOT IN (SELECT session_id FROM sessions)")
+        store.execute("DELETE FROM miner_features WHERE session_id NOT IN (SELECT session_id FROM sessions)")
     return gone

@@ -145,12 +145,12 @@ def save_items(store: Store, table: str, items: Sequence[BaseModel]) -> None:
     ids = [getattr(i, "id") for i in items]  # noqa: B009 - every mined item has an id
     keys = [getattr(i, "cluster_key") for i in items]  # noqa: B009
     # DuckDB refuses INSERT OR REPLACE on a table with two unique keys (id and cluster_key).
-    store.con.execute(
+    store.execute(
         f"DELETE FROM {table} WHERE id IN (SELECT unnest($1::VARCHAR[])) "
         "OR cluster_key IN (SELECT unnest($2::VARCHAR[]))",
         [ids, keys],
     )
-    store.con.execute(
+    store.execute(
         f"INSERT INTO {table} SELECT unnest($1), unnest($2), unnest($3), unnest($4::TIMESTAMP[])",
         [ids, keys, [i.model_dump_json() for i in items], [now] * len(items)],
     )
@@ -161,7 +161,7 @@ def delete_items(store: Store, table: str, ids: Sequence[str]) -> None:
     if table not in _TABLES:
         raise ValueError(f"unknown table {table}")
     if ids:
-        store.con.execute(f"DELETE FROM {table} WHERE id IN (SELECT unnest($1::VARCHAR[]))", [list(ids)])
+        store.execute(f"DELETE FROM {table} WHERE id IN (SELECT unnest($1::VARCHAR[]))", [list(ids)])
 
 
 def _load(store: Store, table: str, model: type[T]) -> list[T]:

@@ -72,7 +72,7 @@ class SessionRows:
 
 
 def _wanted(store: Store, ids: Sequence[str]) -> None:
-    store.con.execute("CREATE OR REPLACE TEMP TABLE _mine_ids AS SELECT unnest($1::VARCHAR[]) AS id", [list(ids)])
+    store.execute("CREATE OR REPLACE TEMP TABLE _mine_ids AS SELECT unnest($1::VARCHAR[]) AS id", [list(ids)])
 
 
 def fingerprints(store: Store, ids: Sequence[str]) -> dict[str, str]:
@@ -102,7 +102,7 @@ def fingerprints(store: Store, ids: Sequence[str]) -> dict[str, str]:
         WHERE s.session_id IN (SELECT id FROM _mine_ids)
         """
     )
-    return {r[0]: ":".join(str(v) for v in r[1:]) for r in rows}
+    return {r[0]: ":".join(map(str, r[1:])) for r in rows}
 
 
 def load_rows(store: Store, ids: Sequence[str]) -> list[SessionRows]:

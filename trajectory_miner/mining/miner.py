@@ -36,6 +36,7 @@ def _ask(
     by_key = {c.key: c for c in clusters}
     fixers = skills.by_family(fix_skills)
     still_open: list[OpenQuestion] = []
+    places: questions.Places = {}
     for pattern in found:
         skill_ids = [s.id for s in fixers.get(pattern.cluster_key.removeprefix("sig:"), [])]
         pattern.self_questions = questions.ask(
@@ -44,6 +45,7 @@ def _ask(
             pattern.failure_types,
             fixed.get(pattern.cluster_key, 0),
             skill_ids,
+            places,
         )
         still_open += [
             OpenQuestion(pattern_id=pattern.id, question=q.question, explanation=q.explanation)

@@ -51,7 +51,7 @@ class SessionScore:
 
 
 def _wanted(store: Store, ids: Sequence[str]) -> None:
-    store.con.execute("CREATE OR REPLACE TEMP TABLE _mine_scored AS SELECT unnest($1::VARCHAR[]) AS id", [list(ids)])
+    store.execute("CREATE OR REPLACE TEMP TABLE _mine_scored AS SELECT unnest($1::VARCHAR[]) AS id", [list(ids)])
 
 
 def load_scores(store: Store, ids: Sequence[str]) -> dict[str, SessionScore]:

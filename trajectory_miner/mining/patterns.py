@@ -64,7 +64,7 @@ class Cluster:
     contrast: list[str] = field(default_factory=list)
 
     def sessions(self) -> list[str]:
-        return list(dict.fromkeys(sf.session_id for sf, _ in self.occurrences))
+        return list(dict.fromkeys([sf.session_id for sf, _ in self.occurrences]))
 
 
 @dataclass
@@ -90,12 +90,9 @@ class Population:
         recorded = [set(sf.models) for sf in self.features.values() if sf.models]
         self.with_models = len(recorded)
         self.per_model = Counter(model for models in recorded for model in models)
+        mined = [s for sid, s in self.scores.items() if sid in self.features]
         for dimension in DIMENSIONS:
-            values = [
-                s.dimensions[dimension]
-                for sid, s in self.scores.items()
-                if sid in self.features and dimension in s.dimensions
-            ]
+            values = [s.dimensions[dimension] for s in mined if dimension in s.dimensions]
             self.totals[dimension] = (sum(values), len(values))
 
     def group(self, session_id: str) -> str:
@@ -142,11 +139,15 @@ def _join_by_lesson(features: list[SessionFeatures], family_key: dict[str, str])
             if lesson:
                 lessons_of.setdefault(family_key.get(fix.family, "sig:" + fix.family), set()).add(lesson)
     for key in ordered:
+        taught = lessons_of.get(key)
+        if not taught:  # nothing to join by, nor to lead by
+            joined[key] = key
+            continue
         kind = signatures.family(key.removeprefix("sig:"))
-        leaders = {owner[(kind, lesson)] for lesson in lessons_of.get(key, ()) if (kind, lesson) in owner}
+        leaders = {owner[(kind, lesson)] for lesson in taught if (kind, lesson) in owner}
         leader = min(leaders, key=rank.__getitem__) if leaders else key
         joined[key] = leader
-        for lesson in lessons_of.get(key, ()):
+        for lesson in taught:
             owner.setdefault((kind, lesson), leader)
     members: dict[str, list[str]] = {}
     for key, leader in joined.items():
@@ -248,20 +249,83 @@ def step_ref(failure: Failure, session_id: str) -> StepRef:
     )
 
 
-def _kinds(cluster: Cluster) -> list[str]:
-    counts = Counter(kind for _, f in cluster.occurrences for kind in f.kinds)
-    ordered = [kind for kind, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return ([cluster.behaviour] if cluster.behaviour else []) + ordered
+@dataclass
+class _Tally:
+    """What a cluster's occurrences add up to, counted in one pass over them.
+
+    Counts keep the order values were first met in, so the most common value on a tie is the
+    first met, as `Counter.most_common` tells it.
+    """
+
+    kinds: dict[str, int] = field(default_factory=dict[str, int])
+    signatures: dict[str, int] = field(default_factory=dict[str, int])
+    actions: dict[str, int] = field(default_factory=dict[str, int])
+    heads: dict[str, int] = field(default_factory=dict[str, int])
+    files: dict[str, int] = field(default_factory=dict[str, int])
+    tools: dict[str, int] = field(default_factory=dict[str, int])
+    unresolved: set[str] = field(default_factory=set[str])
+    projects: set[str] = field(default_factory=set[str])
+    latest: dict[str, str] = field(default_factory=dict[str, str])
+    first: str = ""
+    last: str = ""
+
+
+def _tally(cluster: Cluster) -> _Tally:
+    t = _Tally()
+    kinds, signatures, actions, heads, files, tools = t.kinds, t.signatures, t.actions, t.heads, t.files, t.tools
+    for sf, f in cluster.occurrences:
+        for kind in f.kinds:
+            kinds[kind] = kinds.get(kind, 0) + 1
+        signatures[f.signature] = signatures.get(f.signature, 0) + 1
+        if f.action:
+            actions[f.action] = actions.get(f.action, 0) + 1
+        if f.tool == "Bash":
+            if f.head:
+                heads[f.head] = heads.get(f.head, 0) + 1
+        elif f.tool:
+            tools[f.tool] = tools.get(f.tool, 0) + 1
+        for target in f.targets:
+            files[target] = files.get(target, 0) + 1
+        if not f.resolved:
+            t.unresolved.add(sf.session_id)
+        if sf.session_id not in t.latest:  # a session's occurrences share its features
+            _session_seen(t, sf)
+    return t
+
+
+def _session_seen(t: _Tally, sf: SessionFeatures) -> None:
+    if sf.project:
+        t.projects.add(sf.project)
+    moment = sf.ended or sf.started
+    t.latest[sf.session_id] = moment
+    if sf.started and (not t.first or sf.started < t.first):
+        t.first = sf.started
+    if moment and moment > t.last:
+        t.last = moment
+
+
+def _most_common(counts: dict[str, int]) -> str:
+    return max(counts, key=counts.__getitem__) if counts else ""
+
+
+def _by_count(counts: dict[str, int]) -> list[str]:
+    """The values, the most frequent first, ties by value."""
+    return [value for value, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _kinds(cluster: Cluster, tally: _Tally) -> list[str]:
+    return ([cluster.behaviour] if cluster.behaviour else []) + _by_count(tally.kinds)
 
 
 def _incident(cluster: Cluster, item_id: str) -> Incident:
     sf = cluster.occurrences[0][0]
+    tally = _tally(cluster)
     return Incident(
         id=item_id,
         cluster_key=cluster.key,
         session_id=sf.session_id,
-        signature=Counter(f.signature for _, f in cluster.occurrences).most_common(1)[0][0],
-        failure_types=_kinds(cluster),
+        signature=_most_common(tally.signatures),
+        failure_types=_kinds(cluster, tally),
         evidence=[step_ref(f, s.session_id) for s, f in cluster.occurrences[:_MAX_EVIDENCE]],
     )
 
@@ -279,42 +343,39 @@ def _pattern(
     n_f, n_s = population.failing, population.succeeding
     p_value = fisher_greater(a, n_f, b, n_s)
     pattern_lift = lift(a, n_f, b, n_s)
-    unresolved = len({sf.session_id for sf, f in cluster.occurrences if not f.resolved})
-    kinds = _kinds(cluster)
-    started = [sf.started for sf, _ in cluster.occurrences if sf.started]
-    ended = [sf.ended or sf.started for sf, _ in cluster.occurrences if sf.ended or sf.started]
+    tally = _tally(cluster)
+    kinds = _kinds(cluster, tally)
     return Pattern(
         id=ids("patterns", cluster.key),
         cluster_key=cluster.key,
         frequency=len(sessions),
         dimensions=_dimensions(sessions, population, kinds),
         failure_types=kinds,
-        root_cause_cluster=_root_cause(cluster, fixes),
-        affected_targets=_targets(cluster),
+        root_cause_cluster=_root_cause(cluster, tally, fixes),
+        affected_targets=_targets(tally),
         contrast_sessions=cluster.contrast[:_MAX_EXAMPLES],
-        example_sessions=_examples(cluster, population),
-        severity=_severity(p_value, pattern_lift, unresolved, len(sessions)),
+        example_sessions=_examples(tally, population),
+        severity=_severity(p_value, pattern_lift, len(tally.unresolved), len(sessions)),
         suggested_fix_type=_fix_type(kinds, fixed),
         lift=pattern_lift,
         p_value=None if p_value is None else round(p_value, 6),
         sessions=sessions,
         failing_sessions=a,
         succeeding_sessions=b,
-        projects=sorted({sf.project for sf, _ in cluster.occurrences if sf.project})[:10],
-        signature=Counter(f.signature for _, f in cluster.occurrences).most_common(1)[0][0],
+        projects=sorted(tally.projects)[:10],
+        signature=_most_common(tally.signatures),
         evidence=[step_ref(f, sf.session_id) for sf, f in cluster.occurrences[:_MAX_EVIDENCE]],
-        first_seen=_moment(min(started)) if started else None,
-        last_seen=_moment(max(ended)) if ended else None,
+        first_seen=_moment(tally.first) if tally.first else None,
+        last_seen=_moment(tally.last) if tally.last else None,
     )
 
 
-def _root_cause(cluster: Cluster, fixes: list[tuple[str, Fix]]) -> str:
+def _root_cause(cluster: Cluster, tally: _Tally, fixes: list[tuple[str, Fix]]) -> str:
     """The cause as the recoveries show it: what failed, and what got sessions past it."""
     if cluster.behaviour:
         contrast = f"; {len(cluster.contrast)} session(s) did otherwise" if cluster.contrast else ""
         return f"{cluster.name}{contrast}"
-    actions = Counter(f.action for _, f in cluster.occurrences if f.action)
-    action = actions.most_common(1)[0][0] if actions else ""
+    action = _most_common(tally.actions)
     what = f"`{cluster.name}`" + (f" when running `{action}`" if action else "")
     if not fixes:
         return f"{what}; no session got past it"
@@ -351,23 +412,18 @@ def _dimensions(sessions: list[str], population: Population, kinds: list[str]) -
     return [d for _, d in sorted(hurt, key=lambda x: (-x[0], x[1]))]
 
 
-def _targets(cluster: Cluster) -> list[str]:
+def _targets(tally: _Tally) -> list[str]:
     """The programs, files and tools the failure hit, deduplicated, most frequent first: variants
     of one command count as one program."""
-    actions = Counter(f.head for _, f in cluster.occurrences if f.tool == "Bash" and f.head)
-    files = Counter(t for _, f in cluster.occurrences for t in f.targets)
-    tools = Counter(f.tool for _, f in cluster.occurrences if f.tool and f.tool != "Bash")
     out: list[str] = []
-    for counts in (actions, files, tools):
-        out.extend(k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if k not in out)
+    for counts in (tally.heads, tally.files, tally.tools):
+        out.extend(k for k in _by_count(counts) if k not in out)
     return out[:_MAX_TARGETS]
 
 
-def _examples(cluster: Cluster, population: Population) -> list[str]:
+def _examples(tally: _Tally, population: Population) -> list[str]:
     """A few sessions to look at: failing ones first, then the most recent."""
-    latest: dict[str, str] = {}
-    for sf, _ in cluster.occurrences:
-        latest[sf.session_id] = sf.ended or sf.started
+    latest = tally.latest
     # Stable sorts, last key first: id, then newest first, then failing sessions first.
     order = sorted(sorted(latest), key=lambda s: latest[s], reverse=True)
     order.sort(key=lambda s: population.group(s) != "failing")

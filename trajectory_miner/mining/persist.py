@@ -39,7 +39,7 @@ class IdBook:
 
     def save(self, store: Store) -> None:
         for table, value in self.highest.items():
-            store.con.execute(
+            store.execute(
                 "INSERT INTO miner_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [f"last_id:{table}", str(value)],
             )
@@ -58,21 +58,27 @@ def existing_skills(store: Store) -> dict[str, Skill]:
 def replace_items(store: Store, table: str, items: Sequence[BaseModel], *, prune: bool) -> int:
     """Store a run's items of one kind; with `prune`, remove the ones this run no longer found.
 
+    An item stored as it is already is left alone, so its row keeps the time it last changed.
     Skills someone has moved past `candidate` are never removed. Returns how many were removed.
     """
-    keep = {str(getattr(i, "id")) for i in items}  # noqa: B009
+    keep = {_id(i) for i in items}
+    stored = {r[0]: (r[1], r[2]) for r in store.query(f"SELECT id, cluster_key, data FROM {table}")}
     stale: list[str] = []
     if prune:
         if table == "skills":
             stale = [s.id for s in load_skills(store) if s.id not in keep and s.status == "candidate"]
         else:
-            stale = [r[0] for r in store.query(f"SELECT id FROM {table}") if r[0] not in keep]
-    store.con.execute("BEGIN TRANSACTION")
-    try:
+            stale = [item_id for item_id in stored if item_id not in keep]
+    changed = [i for i in items if stored.get(_id(i)) != (_key(i), i.model_dump_json())]
+    with store.transaction():
         delete_items(store, table, stale)
-        save_items(store, table, items)
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
+        save_items(store, table, changed)
     return len(stale)
+
+
+def _id(item: BaseModel) -> str:
+    return str(getattr(item, "id"))  # noqa: B009 - every mined item has one
+
+
+def _key(item: BaseModel) -> str:
+    return str(getattr(item, "cluster_key"))  # noqa: B009

@@ -36,15 +36,29 @@ def _refs(pairs: list[tuple[SessionFeatures, Failure]]) -> list[StepRef]:
     return [step_ref(f, sf.session_id) for sf, f in pairs[:_MAX_EVIDENCE]]
 
 
-def symptom(cluster: Cluster) -> SelfQuestion:
+Places = dict[str, dict[tuple[int, int], Failure]]
+
+
+def failure_at(sf: SessionFeatures, turn: int, step: int, places: Places) -> Failure | None:
+    """The session's first failure at the turn and step; `places` keeps each session's lookup."""
+    found = places.get(sf.session_id)
+    if found is None:
+        found = places[sf.session_id] = {}
+        for failure in sf.failures:
+            found.setdefault((failure.turn, failure.step), failure)
+    return found.get((turn, step))
+
+
+def symptom(cluster: Cluster, places: Places | None = None) -> SelfQuestion:
     """Did another failure come just before it in the same turn?"""
+    places = {} if places is None else places
     preceded: list[tuple[SessionFeatures, Failure]] = []
     before: Counter[str] = Counter()
     for sf, failure in cluster.occurrences:
         if failure.preceded_by is None:
             continue
         turn, step = failure.preceded_by
-        earlier = next((f for f in sf.failures if f.turn == turn and f.step == step), None)
+        earlier = failure_at(sf, turn, step, places)
         if earlier is not None:
             preceded.append((sf, earlier))
             before[earlier.family] += 1
@@ -124,11 +138,16 @@ def simpler_explanation(cluster: Cluster) -> SelfQuestion:
 
 
 def ask(
-    cluster: Cluster, population: Population, kinds: list[str], fixes: int, skill_ids: list[str]
+    cluster: Cluster,
+    population: Population,
+    kinds: list[str],
+    fixes: int,
+    skill_ids: list[str],
+    places: Places | None = None,
 ) -> list[SelfQuestion]:
-    """The five answers for one pattern, in the design's order."""
+    """The five answers for one pattern, in the design's order (`places`: see `failure_at`)."""
     return [
-        symptom(cluster),
+        symptom(cluster, places),
         missing_context(cluster),
         fix_location(cluster, kinds, fixes, skill_ids),
         model_dependence(cluster, population),

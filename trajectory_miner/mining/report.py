@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
@@ -101,7 +102,13 @@ def _marked(match: re.Match[str]) -> str:
 def _prose(value: object) -> str:
     """Text on one line that Markdown shows as written: words it would read as a tag (`<path>`,
     `<<path>>`) or as emphasis (`*.py`, `__init__`) become inline code; code spans stay."""
-    text = " ".join(str(value).split())
+    return _prose_text(str(value))
+
+
+# The same questions, answers and explanations recur across hundreds of patterns.
+@lru_cache(maxsize=8192)
+def _prose_text(value: str) -> str:
+    text = " ".join(value.split())
     if len(text) > _MAX_PROSE:
         text = text[: _MAX_PROSE - 1] + "…"
     out: list[str] = []

@@ -9,6 +9,7 @@ pattern had nothing to do with failing.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 # Below this many sessions in either group, a rate is too noisy to compare.
 MIN_GROUP = 3
@@ -31,6 +32,8 @@ def lift(hits_failing: int, failing: int, hits_succeeding: int, succeeding: int)
     return round(rate_failing / rate_succeeding, 3)
 
 
+# Mining asks for the same small tables again and again (a pattern in two sessions, both failing).
+@lru_cache(maxsize=4096)
 def fisher_greater(hits_failing: int, failing: int, hits_succeeding: int, succeeding: int) -> float | None:
     """One-sided Fisher's exact test: the chance of at least this many hits among failing sessions.
 

@@ -222,10 +222,10 @@ def _title(title: str, prompt: str | None) -> str:
 
 def _scope_tables(store: Store, scope: Sequence[str]) -> None:
     """Temporary tables of the sessions in scope and of those plus their subagent runs."""
-    store.con.execute(
+    store.execute(
         "CREATE OR REPLACE TEMP TABLE _report_scope AS SELECT unnest($1::VARCHAR[]) AS session_id", [list(scope)]
     )
-    store.con.execute(
+    store.execute(
         """
         CREATE OR REPLACE TEMP TABLE _report_work AS
         SELECT session_id FROM _report_scope

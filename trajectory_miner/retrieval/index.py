@@ -378,7 +378,7 @@ class MemoryIndex:
         return numbers
 
     def votes(self, *targets: str) -> tuple[int, int]:
-        """Helpful and harmful verdicts given to any of the targets."""
+        """Good and bad verdicts (those that helped, those that harmed) given to any of the targets."""
         helpful = harmful = 0
         for target in targets:
             h, x = self.feedback.get(target, (0, 0))

@@ -187,7 +187,7 @@ def refresh(store: Store) -> int:
     # Imported here: `snapshot` reads kept rows through this module.
     from trajectory_miner.retrieval.snapshot import session_rows
 
-    store.con.execute("DELETE FROM retrieval_docs WHERE session_id NOT IN (SELECT session_id FROM sessions)")
+    store.execute("DELETE FROM retrieval_docs WHERE session_id NOT IN (SELECT session_id FROM sessions)")
     stale = stale_ids(store)
     done = 0
     for rows in session_rows(store, stale):
@@ -196,8 +196,8 @@ def refresh(store: Store) -> int:
             continue
         ids = [d.session_id for d in docs]
         columns = [list(column) for column in zip(*(encode(d) for d in docs), strict=True)]
-        store.con.execute("DELETE FROM retrieval_docs WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
-        store.con.execute(
+        store.execute("DELETE FROM retrieval_docs WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
+        store.execute(
             """
             INSERT INTO retrieval_docs
             SELECT d.id, $1, s.updated_at, d.title, d.steps, d.errors, d.episodes, d.terms

@@ -159,7 +159,7 @@ def get_skill(index: MemoryIndex, skill_id: str, budget: int) -> SkillDetail:
         success_rate=round(skill.success_rate, 2),
         uses=skill.uses,
         successes=skill.successes,
-        feedback=f"helpful {helpful}, harmful {harmful}" if helpful or harmful else "",
+        feedback=f"good {helpful}, bad {harmful}" if helpful or harmful else "",
     )
     return fit(detail, budget, "steps")
 

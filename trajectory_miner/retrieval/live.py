@@ -10,8 +10,9 @@ yet it is a clear "busy".
 
 With `saved`, the first read starts from the index saved beside the store (`saved`): as it is
 when the database file is as it was saved, else brought up to date with what changed since.
-After each read of the store the index is saved again; with `background`, in a thread after
-the answer, so that the question that found the store changed does not wait for it.
+After each read of the store the index is saved again, through `later`: at once by default; a
+server passes one that runs the save in its own task group after the answer, so that the
+question that found the store changed does not wait for it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,14 @@ from trajectory_miner.retrieval.saved import Stamp, file_stamp, load, save, save
 from trajectory_miner.store import StoreBusy, StoreError, StoreMissing
 
 BUSY = "the store is busy (the ingester is writing to it): try again in a moment"
+
+Later = Callable[[Callable[[], object]], None]
+"""Runs a job that need not hold up the answer (saving the index)."""
+
+
+def at_once(job: Callable[[], object]) -> None:
+    """Run the job now, in the caller: for callers with no server around them."""
+    job()
 
 
 class LiveIndex:
@@ -46,7 +56,7 @@ class LiveIndex:
         first_wait_seconds: float = 3.0,
         on_refresh: Callable[[MemoryIndex], None] | None = None,
         saved: bool = False,
-        background: bool = False,
+        later: Later = at_once,
     ) -> None:
         self.database = database
         self.source: Source = source or LocalSource(database)
@@ -55,7 +65,7 @@ class LiveIndex:
         self.first_wait_seconds = max(first_wait_seconds, wait_seconds)
         self.on_refresh = on_refresh
         self.saved = saved
-        self.background = background
+        self.later = later
         self._lock = threading.RLock()
         self._index: MemoryIndex | None = None
         self._stamp: Stamp | None = None
@@ -99,10 +109,8 @@ class LiveIndex:
         _settled()
         if self.on_refresh is not None:
             self.on_refresh(index)
-        if self.saved and self.background:
-            threading.Thread(target=self._save, args=(stamp,), name="miner-save", daemon=True).start()
-        elif self.saved:
-            self._save(stamp)
+        if self.saved:
+            self.later(partial(self._save, stamp))
         return ""
 
     def _start_saved(self, stamp: Stamp) -> bool:
@@ -132,6 +140,15 @@ class LiveIndex:
                 pass
         except StoreError:
             pass
+
+    def stop_reading(self) -> None:
+        """End the reads of the store under way, for a server that stops (a read then fails as `StoreError`).
+
+        Only a source that reads in child processes has reads to end: it kills them.
+        """
+        stop = getattr(self.source, "stop", None)
+        if callable(stop):
+            stop()
 
     @contextmanager
     def reading(self) -> Iterator[tuple[MemoryIndex, str]]:

@@ -2,8 +2,9 @@
 
 A long-lived server that opened DuckDB itself would carry the database's memory (tens of MB
 for the connection and its query buffers) for as long as it runs. `ChildSource` runs each
-read in a child process instead, `python -m trajectory_miner.retrieval.reader`, which reads
-one pickled request from stdin and streams pickled messages to stdout:
+read in a child process instead, `python -m trajectory_miner.retrieval.reader`, started with
+`anyio.open_process` in the server's event loop (or in one of its own for a caller with none),
+which reads one pickled request from stdin and streams pickled messages to stdout:
 
     ("changes", marks or None)    → the messages of `snapshot.read_changes`, then ("end", None)
     ("call", name, kwargs, write) → ("result", answer), for `session_detail` and `record_feedback`
@@ -16,13 +17,17 @@ same work in-process, for the CLI and tests.
 from __future__ import annotations
 
 import importlib
+import io
 import pickle
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import anyio
+import anyio.abc
+import anyio.from_thread
 from pydantic import BaseModel
 
 from trajectory_miner.retrieval.answers import BadRequest
@@ -52,7 +57,9 @@ def store_call(name: str) -> Callable[..., BaseModel]:
 
 
 CHILD_TIMEOUT_S = 600.0
+"""How long the child may keep the parent waiting for its next message."""
 _EXIT_WAIT_S = 10.0
+_CHUNK = 1 << 16
 
 
 class Source(Protocol):
@@ -78,56 +85,139 @@ class LocalSource:
             return store_call(name)(store, **kwargs)
 
 
+Run = Callable[..., Any]
+"""Runs an async function to its end from a thread outside the event loop, and returns its result."""
+
+
+@contextmanager
+def event_loop() -> Iterator[Run]:
+    """The way to the event loop: the server's, from one of its worker threads, else one of our own."""
+    try:
+        anyio.from_thread.run_sync(_nothing)
+    except RuntimeError:  # no loop runs this thread's work (the CLI, tests): start one beside it
+        with anyio.from_thread.start_blocking_portal() as portal:
+            yield portal.call
+        return
+    yield anyio.from_thread.run
+
+
+def _nothing() -> None:
+    pass
+
+
+class _ChildOutput(io.RawIOBase):
+    """The child's stdout as a blocking file, each chunk received in the event loop.
+
+    The messages are unpickled in the caller's thread as they come, so at most one chunk and
+    the message being read are held at a time, however much the child sends.
+    """
+
+    def __init__(self, run: Run, stream: anyio.abc.ByteReceiveStream) -> None:
+        super().__init__()
+        self.run = run
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk: bytes = self.run(self._receive, len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    async def _receive(self, most: int) -> bytes:
+        try:
+            with anyio.fail_after(CHILD_TIMEOUT_S):
+                return await self.stream.receive(most)
+        except anyio.EndOfStream:
+            return b""
+        except TimeoutError:
+            raise StoreError(f"the store reader sent nothing for {CHILD_TIMEOUT_S:.0f} s") from None
+
+
 class ChildSource:
-    """Reads in a child process, so this one never opens the database."""
+    """Reads in a child process, so this one never opens the database.
+
+    The child runs under anyio (`anyio.open_process`), in the server's event loop when called
+    from one of its worker threads; its messages are read there and handed over one at a time.
+    """
 
     def __init__(self, database: Path, python: str = sys.executable) -> None:
         self.database = database
         self.python = python
+        self._running: set[anyio.abc.Process] = set()
 
-    def _spawn(self, wait_seconds: float, request: tuple[Any, ...]) -> subprocess.Popen[bytes]:
+    def stop(self) -> None:
+        """Kill the children reading now (from the event loop's thread): their reads end in `StoreError`."""
+        for process in list(self._running):
+            with suppress(ProcessLookupError):
+                process.kill()
+
+    def _messages(self, wait_seconds: float, request: tuple[Any, ...]) -> Iterator[Message]:
         # An isolated parent (the plugin runs `python -I`) gets an isolated child.
         flags = ["-I"] if sys.flags.isolated else []
         argv = [self.python, *flags, "-m", "trajectory_miner.retrieval.reader", str(self.database), str(wait_seconds)]
-        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert process.stdin is not None
-        with process.stdin:
-            pickle.dump(request, process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        return process
-
-    def _messages(self, process: subprocess.Popen[bytes]) -> Iterator[Message]:
-        assert process.stdout is not None and process.stderr is not None
-        try:
-            while True:
-                try:
-                    kind, body = pickle.load(process.stdout)
-                except EOFError:
-                    process.wait(timeout=CHILD_TIMEOUT_S)
-                    tail = process.stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-                    raise StoreError(f"the store reader stopped early: {' '.join(tail) or 'no output'}") from None
-                if kind in _ERRORS:
-                    raise _ERRORS[kind](body)
-                if kind == "end":
-                    return
-                yield kind, body
-        finally:
-            # Closing the pipe first stops a child still writing for a reader that gave up.
-            process.stdout.close()
-            process.stderr.close()
+        with event_loop() as run:
+            process: anyio.abc.Process = run(_start, argv, pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+            self._running.add(process)
             try:
-                process.wait(timeout=_EXIT_WAIT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=_EXIT_WAIT_S)
+                assert process.stdout is not None
+                yield from _read(run, process, io.BufferedReader(_ChildOutput(run, process.stdout), _CHUNK))
+            finally:
+                # Closing the pipes first stops a child still writing for a reader that gave up.
+                self._running.discard(process)
+                run(_stop, process)
 
     def changes(self, known: Marks | None, wait_seconds: float) -> Iterator[Message]:
-        yield from self._messages(self._spawn(wait_seconds, ("changes", known)))
+        yield from self._messages(wait_seconds, ("changes", known))
 
     def call(self, name: str, kwargs: dict[str, Any], *, writable: bool, wait_seconds: float) -> BaseModel:
-        for kind, body in self._messages(self._spawn(wait_seconds, ("call", name, kwargs, writable))):
+        for kind, body in self._messages(wait_seconds, ("call", name, kwargs, writable)):
             if kind == "result" and isinstance(body, BaseModel):
                 return body
         raise StoreError(f"the store reader gave no answer to {name}")
+
+
+async def _start(argv: list[str], request: bytes) -> anyio.abc.Process:
+    process = await anyio.open_process(argv)
+    assert process.stdin is not None
+    try:
+        async with process.stdin:
+            await process.stdin.send(request)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        pass  # the child is gone already: its output, read next, says why
+    return process
+
+
+async def _stop(process: anyio.abc.Process) -> None:
+    # `aclose` closes the pipes and waits; cancelled by the timeout, it kills the child.
+    with anyio.move_on_after(_EXIT_WAIT_S):
+        await process.aclose()
+
+
+async def _error_tail(process: anyio.abc.Process) -> str:
+    assert process.stderr is not None
+    with anyio.move_on_after(_EXIT_WAIT_S):
+        await process.wait()
+    text = b""
+    with anyio.move_on_after(_EXIT_WAIT_S):
+        async for chunk in process.stderr:
+            text += chunk
+    return " ".join(text.decode("utf-8", "replace").strip().splitlines()[-3:])
+
+
+def _read(run: Run, process: anyio.abc.Process, out: IO[bytes]) -> Iterator[Message]:
+    while True:
+        try:
+            kind, body = pickle.load(out)
+        except (EOFError, pickle.UnpicklingError):
+            tail = run(_error_tail, process)
+            raise StoreError(f"the store reader stopped early: {tail or 'no output'}") from None
+        if kind in _ERRORS:
+            raise _ERRORS[kind](body)
+        if kind == "end":
+            return
+        yield kind, body
 
 
 def _send(out: IO[bytes], kind: str, body: Any) -> None:

@@ -180,5 +180,5 @@ def _counted(messages: Iterable[Message], read_again: list[int]) -> Iterator[Mes
 def _checkpointed(store: Store) -> Stamp | None:
     """The stamp the store's file keeps until the next write (a read-only store keeps its own)."""
     if not store.read_only:
-        store.con.execute("CHECKPOINT")
+        store.execute("CHECKPOINT")
     return file_stamp(store.path)

@@ -175,10 +175,10 @@ def score_feedback(c: Scored, index: MemoryIndex) -> None:
     helpful, harmful = index.votes(*_feedback_targets(c.item))
     if helpful:
         c.score += 0.5 * min(helpful, 3) / 3
-        c.reasons.append(f"marked helpful {helpful}×")
+        c.reasons.append(f"marked good {helpful}×")
     if harmful:
         c.score -= 1.5 * min(harmful, 2) / 2
-        c.reasons.append(f"marked harmful {harmful}×")
+        c.reasons.append(f"marked bad {harmful}×")
 
 
 def group_by_fix(candidates: list[Scored], index: MemoryIndex, asked: Asked) -> list[Scored]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from trajectory_miner.feedback.verdicts import ALIASES
 from trajectory_miner.mining.items import load_patterns, load_replays, load_skills
 from trajectory_miner.retrieval import kept
 from trajectory_miner.retrieval.episodes import RetrievalStep
@@ -84,7 +85,7 @@ class SessionRow:
 
 # ("marks", Marks) · ("full", None) · ("changed", (ids, total sessions))
 # · ("sessions", [SessionRow, or a kept row of `kept.stored_sql`])
-# · ("outcomes", {id: outcome}) · ("mined", (replays, skills, patterns)) · ("feedback", {id: (helpful, harmful)})
+# · ("outcomes", {id: outcome}) · ("mined", (replays, skills, patterns)) · ("feedback", {id: (good, bad)})
 Message = tuple[str, Any]
 
 
@@ -143,7 +144,7 @@ def _sessions(store: Store, ids: list[str], with_terms: bool = True) -> Iterator
 
 
 def _choose(store: Store, ids: list[str]) -> None:
-    store.con.execute("CREATE OR REPLACE TEMP TABLE _chunk AS SELECT unnest($1::VARCHAR[]) AS id", [ids])
+    store.execute("CREATE OR REPLACE TEMP TABLE _chunk AS SELECT unnest($1::VARCHAR[]) AS id", [ids])
 
 
 def session_rows(store: Store, ids: list[str]) -> Iterator[list[SessionRow]]:
@@ -164,20 +165,20 @@ def session_rows(store: Store, ids: list[str]) -> Iterator[list[SessionRow]]:
 def _feedback(store: Store) -> dict[str, tuple[int, int]]:
     counts: dict[str, tuple[int, int]] = {}
     for target, verdict, n in store.query("SELECT target_id, verdict, count(*) FROM feedback GROUP BY ALL"):
-        helpful, harmful = counts.get(target, (0, 0))
-        if verdict in ("good", "helpful"):
-            helpful += n
-        elif verdict in ("bad", "harmful"):
-            harmful += n
-        counts[target] = (helpful, harmful)
+        good, bad = counts.get(target, (0, 0))
+        word = ALIASES.get(verdict, verdict)
+        if word == "good":
+            good += n
+        elif word == "bad":
+            bad += n
+        counts[target] = (good, bad)
     return counts
 
 
 def _steps_by_session(store: Store) -> Iterator[tuple[str, list[RetrievalStep]]]:
-    cursor: Any = store.con.execute(_STEPS_SQL)
     current: str | None = None
     steps: list[RetrievalStep] = []
-    while rows := cursor.fetchmany(_FETCH_ROWS):
+    for rows in store.batches(_STEPS_SQL, size=_FETCH_ROWS):
         for r in rows:
             if r[0] != current:
                 if current is not None:

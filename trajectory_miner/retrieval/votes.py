@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 
-from trajectory_miner import feedback
+from trajectory_miner.feedback import verdicts as feedback
 from trajectory_miner.retrieval.answers import FeedbackReceipt
 from trajectory_miner.retrieval.listing import BadRequest
 from trajectory_miner.sessions import resolve_session_id
 from trajectory_miner.store import Store
 from trajectory_miner.textcap import one_line
 
-VERDICTS = ("helpful", "harmful")
-STORED_VERDICT = {"helpful": "good", "harmful": "bad"}
 _MINED = re.compile(r"^(S|R|P)-\d+$")
 _KINDS = {"S": ("skills", "skill"), "R": ("replays", "replay")}
 MAX_NOTE = 2000
@@ -40,15 +38,17 @@ def resolve_target(store: Store, target_id: str) -> tuple[str, str, str]:
 def record_vote(store: Store, target_id: str, verdict: str, note: str | None) -> FeedbackReceipt:
     """Store one verdict through `trajectory_miner.feedback` (the scorer and the miner read it there).
 
-    A live session says helpful or harmful; the store keeps the feedback module's good or bad.
+    The verdict is good or bad; helpful and harmful are taken for them.
     """
-    if verdict not in VERDICTS:
-        raise BadRequest(f"verdict must be 'helpful' or 'harmful', not {verdict!r}")
+    try:
+        word = feedback.canonical_verdict(verdict)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
     if note is not None and len(note) > MAX_NOTE:
         raise BadRequest(f"note is {len(note):,} characters; the limit is {MAX_NOTE:,}")
     target, kind, step = resolve_target(store, target_id)
     text = one_line(note or "", MAX_NOTE)
     if step:
         text = f"step {step}: {text}" if text else f"step {step}"
-    stored = feedback.record_feedback(store, target, STORED_VERDICT[verdict], text, kind)
-    return FeedbackReceipt(feedback_id=stored.feedback_id, target_id=target, target_kind=kind, verdict=verdict)
+    stored = feedback.record_feedback(store, target, word, text, kind)
+    return FeedbackReceipt(feedback_id=stored.feedback_id, target_id=target, target_kind=kind, verdict=stored.verdict)

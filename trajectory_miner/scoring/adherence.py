@@ -19,7 +19,7 @@ from trajectory_miner.mining.items import Skill
 from trajectory_miner.scoring.card import DimensionScore
 from trajectory_miner.scoring.facts import ScoringFacts, StepFacts
 from trajectory_miner.scoring.measure import ScoreFact, additive, clamp
-from trajectory_miner.transcript import SKILL_BODY_CAP, SKILL_BODY_MARKER
+from trajectory_miner.transcript.parser import SKILL_BODY_CAP, SKILL_BODY_MARKER
 
 ADHERENCE_RULE = (
     "When a skill was loaded (the Skill tool, or an approved or exported skill whose trigger matches "

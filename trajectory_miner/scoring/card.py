@@ -114,15 +114,11 @@ def save_card_rows(store: Store, rows: CardRows) -> None:
         return
     now = stored()
     ids = [r[0] for r in scores]
-    store.con.execute("BEGIN TRANSACTION")
-    try:
-        store.con.execute("DELETE FROM dimension_scores WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
+    with store.transaction():
+        store.execute("DELETE FROM dimension_scores WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [ids])
         insert_rows(store, "scores", [(*r, now) for r in scores])
-        insert_rows(store, "dimension_scores", dimensions)
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
+        # The sessions' old rows went with the DELETE above: none is left to look for and replace.
+        insert_rows(store, "dimension_scores", dimensions, keys=[])
 
 
 def load_scorecards(store: Store, ids: Sequence[str] | None = None) -> dict[str, Scorecard]:

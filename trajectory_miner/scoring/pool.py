@@ -1,10 +1,11 @@
 """Scoring many sessions in worker processes, the cards stored by the calling process in order.
 
-The store has one writer, so this process loads each chunk of sessions and stores each chunk's
-cards, while the workers score: loading the next chunks overlaps with scoring the last ones.
-Each chunk is sent pickled, so that this process holds the chunks in flight as bytes rather
-than as the several times larger objects. A worker that dies (killed, out of memory) stops the
-pool; the chunks not yet stored are handed back, to be scored in this process.
+The store has one writer, so this process reads each chunk of sessions and stores each chunk's
+cards, while the workers build the sessions from the rows read and score them: reading the next
+chunks overlaps with scoring the last ones. Each chunk is sent pickled, as rows of plain values,
+so that this process holds the chunks in flight as bytes rather than as objects. A worker that
+dies (killed, out of memory) stops the pool; the chunks not yet stored are handed back, to be
+scored in this process.
 """
 
 from __future__ import annotations

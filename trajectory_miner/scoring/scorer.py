@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from trajectory_miner.collector import collector_paused
-from trajectory_miner.feedback import Feedback, latest_feedback
+from trajectory_miner.feedback.verdicts import Feedback, latest_feedback
 from trajectory_miner.mining.items import Skill, load_skills
 from trajectory_miner.model import Session
 from trajectory_miner.progress import Progress
@@ -31,7 +31,7 @@ from trajectory_miner.scoring.dimensions import (
 )
 from trajectory_miner.scoring.facts import resolve_failures, session_facts
 from trajectory_miner.scoring.outcome import label_outcome
-from trajectory_miner.sessions import load_sessions
+from trajectory_miner.sessions import TrajectoryRows, build_sessions, read_session_rows
 from trajectory_miner.store import Store
 
 SCORER_VERSION = "3"
@@ -133,7 +133,7 @@ def stale_session_ids(store: Store) -> list[str]:
 def _drop_cards(store: Store, ids: Sequence[str]) -> None:
     if ids:
         for table in ("dimension_scores", "scores"):
-            store.con.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [list(ids)])
+            store.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT unnest($1::VARCHAR[]))", [list(ids)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +145,16 @@ class ScoringJob:
     scored_at: datetime
 
 
-Chunk = tuple[list[Session], dict[str, Feedback]]
-"""Sessions to score (those with turns), with the user's latest verdicts on them."""
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Sessions to score (those with turns), as the store's rows, with the user's latest
+    verdicts on them: plain values, which pickle fast for a worker process to build and score."""
+
+    ids: list[str]
+    rows: TrajectoryRows
+    verdicts: dict[str, Feedback]
+
+
 StoreCards = Callable[[list[str], CardRows], None]
 
 
@@ -154,17 +162,20 @@ def load_chunk(store: Store, part: Sequence[str]) -> Chunk:
     """The sessions of `part` that have turns, with their verdicts; the cards of those without
     turns are removed."""
     verdicts = latest_feedback(store, part)
-    loaded = load_sessions(store, part)
-    _drop_cards(store, [s.session_id for s in loaded if not s.turns])
-    return [s for s in loaded if s.turns], verdicts
+    rows = read_session_rows(store, part)
+    known = {r[0] for r in rows.sessions}
+    with_turns = rows.with_turns()
+    _drop_cards(store, [sid for sid in part if sid in known and sid not in with_turns])
+    return Chunk([sid for sid in part if sid in known and sid in with_turns], rows, verdicts)
 
 
 def score_chunk(chunk: Chunk, job: ScoringJob) -> CardRows:
     """The cards of a chunk's sessions, in order, as the rows that store them."""
-    sessions, verdicts = chunk
     with collector_paused():
+        sessions = build_sessions(chunk.rows, chunk.ids)
         cards = [
-            score_session(s, verdicts.get(s.session_id), job.skills, output_budget=job.output_budget) for s in sessions
+            score_session(s, chunk.verdicts.get(s.session_id), job.skills, output_budget=job.output_budget)
+            for s in sessions
         ]
         for card in cards:
             card.scored_at = job.scored_at

@@ -2,7 +2,7 @@
 
 `lifecycle` moves a skill between candidate, approved, exported, rejected and retired and
 records each change; `skillmd` renders and checks SKILL.md text; `export` writes the files;
-`usage` counts later sessions that used an exported skill.
+`usage` counts later sessions that used an exported skill; `absence` says why there is none yet.
 
 The names below load with their module on first use: the MCP server reviews skills without
 loading the exporter.

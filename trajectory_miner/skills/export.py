@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from trajectory_miner.mining.items import Skill, load_skills
-from trajectory_miner.redaction import Redactor
+from trajectory_miner.redaction.redactor import Redactor
 from trajectory_miner.skills.lifecycle import (
     change_status,
     check_transition,
@@ -219,7 +219,7 @@ class _Run:
             [skill.id, str(self.root), name],
         )
         if known != sha:
-            self.store.con.execute(
+            self.store.execute(
                 "INSERT OR REPLACE INTO skill_exports VALUES (?, ?, ?, ?, ?)",
                 [skill.id, str(self.root), name, sha, stored(self.now)],
             )
@@ -249,9 +249,7 @@ class _Run:
     def _forget(self, skill: Skill, name: str) -> None:
         del self.manifest.skills[skill.id]
         self.dirty = True
-        self.store.con.execute(
-            "DELETE FROM skill_exports WHERE skill_id = ? AND directory = ?", [skill.id, str(self.root)]
-        )
+        self.store.execute("DELETE FROM skill_exports WHERE skill_id = ? AND directory = ?", [skill.id, str(self.root)])
 
 
 def export_skills(

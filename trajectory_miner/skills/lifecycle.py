@@ -103,9 +103,7 @@ def check_transition(skill: Skill, to_status: str) -> None:
 def save_skill(store: Store, skill: Skill, now: datetime | None = None) -> None:
     """Write a skill's data back over its row (the caller holds any transaction)."""
     at = stored(now)
-    store.con.execute(
-        "UPDATE skills SET data = ?, updated_at = ? WHERE id = ?", [skill.model_dump_json(), at, skill.id]
-    )
+    store.execute("UPDATE skills SET data = ?, updated_at = ? WHERE id = ?", [skill.model_dump_json(), at, skill.id])
 
 
 def change_status(
@@ -124,7 +122,7 @@ def change_status(
     changed = skill.model_copy(update={"status": to_status, "updated_at": aware(at)})
     with store.transaction():
         save_skill(store, changed, at)
-        store.con.execute(
+        store.execute(
             "INSERT INTO skill_events VALUES (?, ?, ?, ?, ?)",
             [event.skill_id, at, event.from_status, event.to_status, event.reason],
         )

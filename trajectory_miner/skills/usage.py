@@ -176,7 +176,7 @@ def track_usage(store: Store, session_ids: Sequence[str], now: datetime | None =
 
 def _save(store: Store, uses: list[SkillUse], skills: list[Skill], at: datetime) -> None:
     with store.transaction():
-        store.con.execute(
+        store.execute(
             "INSERT OR REPLACE INTO skill_uses SELECT unnest($1), unnest($2), unnest($3), "
             "unnest($4::BOOLEAN[]), unnest($5::TIMESTAMP[])",
             [

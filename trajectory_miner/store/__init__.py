@@ -1,7 +1,11 @@
 """The DuckDB store: opened briefly for one unit of work, written in bulk, upgraded step by step.
 
-- `connection`: `open_store` and the `Store` it yields (queries, `transaction()`), the retry
-  while another process holds the file, and giving free blocks back after big writes;
+- `connection`: `open_store` and the `Store` it yields (statements, queries, reads in batches,
+  SQL functions written in Python, `transaction()`; the DuckDB connection stays in here), the
+  retry while another process holds the file, a look at a store as found (for diagnosis), the
+  store rewritten in place, and giving free blocks back after big writes;
+- `tables`: the trajectory tables (sessions, turns, steps, events, responses) declared once,
+  with the mapping between their rows and the parser's records and the model;
 - `rows`: many rows written at once through DuckDB's appender, with each table's key kept;
 - `migrations`: the schema as an append-only list of named steps;
 - `lock`: the store-wide writer lock every writing process takes first;
@@ -17,12 +21,15 @@ from trajectory_miner.store.connection import (
     FREE_BYTES,
     FREE_SHARE,
     Store,
+    applied_migrations,
     checkpoints_deferred,
     connect_with_retry,
     free_space,
     memory_capped,
+    open_as_found,
     open_store,
     reclaim_space,
+    rewrite_file,
     rows_file,
 )
 from trajectory_miner.store.copy import check_copy, fresh_copy, put_in_place
@@ -38,6 +45,7 @@ __all__ = [
     "StoreMissing",
     "StoreOutdated",
     "TableShape",
+    "applied_migrations",
     "check_copy",
     "checkpoints_deferred",
     "connect_with_retry",
@@ -45,8 +53,10 @@ __all__ = [
     "fresh_copy",
     "insert_rows",
     "memory_capped",
+    "open_as_found",
     "open_store",
     "put_in_place",
     "reclaim_space",
+    "rewrite_file",
     "rows_file",
 ]

@@ -7,22 +7,24 @@ first takes the store-wide writer lock (`store.lock`), which also makes every fi
 creates private, and brings the schema up to date (`store.migrations`). When a writable open
 that did a big write (a migration, a large ingest: `Store.reclaim`) ends with free blocks
 making up a large share of the file, `reclaim_space` copies the store into a fresh file.
+
+Everything outside this package goes through `Store`'s methods; the DuckDB connection itself
+stays here.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trajectory_miner.store.copy import fresh_copy, put_in_place
 from trajectory_miner.store.errors import StoreBusy, StoreError, StoreMissing, StoreOutdated
 from trajectory_miner.store.lock import writer_lock
-from trajectory_miner.store.migrations import migrate, pending
+from trajectory_miner.store.migrations import applied, migrate, pending
 from trajectory_miner.store.signature_upgrade import refresh_signatures
 
 if TYPE_CHECKING:
@@ -38,38 +40,88 @@ _REOPEN_WAIT_S = 5.0
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 
 
-@dataclass
 class Store:
-    """An open connection to the store."""
+    """An open connection to the store: every statement goes through these methods.
 
-    con: Any
-    path: Path
-    read_only: bool
-    shapes: dict[str, TableShape] = field(default_factory=dict, repr=False, compare=False)
-    shapes_as_of: int = field(default=-1, repr=False, compare=False)
-    reclaim: bool = field(default=False, repr=False, compare=False)
-    """Set by work that rewrote much of the store: free blocks are given back when it closes."""
+    The DuckDB connection itself stays inside `trajectory_miner.store`.
+    """
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Run a statement and return all rows."""
-        rows: list[tuple[Any, ...]] = self.con.execute(sql, params or []).fetchall()
+    def __init__(self, con: Any, path: Path, read_only: bool) -> None:
+        self._con = con
+        self.path = path
+        self.read_only = read_only
+        self.shapes: dict[str, TableShape] = {}
+        self.shapes_as_of = -1
+        self.reclaim = False
+        """Set by work that rewrote much of the store: free blocks are given back when it closes."""
+
+    def __repr__(self) -> str:
+        return f"Store(path={self.path!r}, read_only={self.read_only})"
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run a statement whose rows, if any, nobody reads."""
+        self._con.execute(sql, params or [])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a statement and return all rows (a write's row count, for INSERT, DELETE and COPY)."""
+        rows: list[tuple[Any, ...]] = self._con.execute(sql, params or []).fetchall()
         return rows
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run a statement and return the first column of the first row."""
-        row = self.con.execute(sql, params or []).fetchone()
+        row = self._con.execute(sql, params or []).fetchone()
         return row[0] if row else None
+
+    def batches(
+        self, sql: str, params: Sequence[Any] | None = None, size: int = 10_000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Run a query and yield its rows `size` at a time, so a large result is never held whole."""
+        cursor = self._con.execute(sql, params or [])
+        while rows := cursor.fetchmany(size):
+            yield rows
+
+    def columns(self, table: str) -> list[str]:
+        """The columns of a table or view, in order."""
+        return [r[0] for r in self.query(f"DESCRIBE {table}")]
+
+    @contextmanager
+    def text_functions(self, functions: Mapping[str, Callable[[str], str]]) -> Iterator[None]:
+        """SQL functions from text to text, written in Python, that statements can call inside the block."""
+        import duckdb
+
+        self._settle()
+        for name, function in functions.items():
+            with suppress(duckdb.Error):  # raised when no function of that name exists
+                self._con.remove_function(name)
+            self._con.create_function(name, function, ["VARCHAR"], "VARCHAR")
+        try:
+            yield
+        finally:
+            self._settle()
+            for name in functions:
+                with suppress(duckdb.Error):
+                    self._con.remove_function(name)
+
+    def _settle(self) -> None:
+        # DuckDB 2 refuses to change functions while a result is still open.
+        complete = getattr(self._con, "complete", None)
+        if complete is not None:
+            complete()
+
+    def close(self) -> None:
+        """Let go of the file (`open_store` does this itself when its block ends)."""
+        self._con.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One unit of work: committed when the block ends, rolled back when it raises (or is interrupted)."""
-        self.con.execute("BEGIN TRANSACTION")
+        self._con.execute("BEGIN TRANSACTION")
         try:
             yield
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        self._con.execute("COMMIT")
 
 
 def _connect(path: Path, read_only: bool) -> Any:
@@ -146,16 +198,16 @@ def open_store(path: Path, read_only: bool = False, wait_seconds: float = 5.0) -
 def _connected(path: Path, read_only: bool, wait_seconds: float) -> Iterator[Store]:
     import duckdb
 
-    store = Store(con=connect_with_retry(path, read_only, wait_seconds), path=path, read_only=read_only)
+    store = Store(connect_with_retry(path, read_only, wait_seconds), path=path, read_only=read_only)
     try:
         if not read_only:
             _private(path)
             # Rows a killed writer of an earlier version left on their way in: the store holds them or will again.
             with suppress(OSError):
                 rows_file(path).unlink(missing_ok=True)
-            store.reclaim = bool(migrate(store.con))
-            refresh_signatures(store.con)
-        elif pending(store.con):
+            store.reclaim = bool(migrate(store._con))
+            refresh_signatures(store._con)
+        elif pending(store._con):
             raise StoreOutdated(f"the store {path} needs an upgrade: run `trajectory-miner ingest` once")
         yield store
         if not read_only and store.reclaim:
@@ -166,7 +218,51 @@ def _connected(path: Path, read_only: bool, wait_seconds: float) -> Iterator[Sto
     except duckdb.Error as exc:
         raise StoreError(f"the store {path} failed: {str(exc).splitlines()[0]}") from exc
     finally:
-        store.con.close()
+        store._con.close()
+
+
+def open_as_found(path: Path, wait_seconds: float) -> Store:
+    """A read-only look at the store as it is, with no schema check and no upgrade; the caller closes it.
+
+    For diagnosis: a store an earlier or a later version wrote opens all the same.
+
+    Raises:
+        StoreBusy: another process held the lock for all of `wait_seconds`.
+        StoreError: the file is not a usable DuckDB database.
+    """
+    return Store(connect_with_retry(path, True, wait_seconds), path=path, read_only=True)
+
+
+def applied_migrations(store: Store) -> list[str]:
+    """The names of the migrations the store has, in the order they were applied."""
+    return applied(store._con)
+
+
+def rewrite_file(path: Path, wait_seconds: float, suffix: str, finish: Callable[[Store], None] | None = None) -> None:
+    """Copy the store into a fresh file beside it (`path` + `suffix`) and put that in place.
+
+    The writer lock is held from the copy to the replace, so no write lands in the old file
+    after it was copied. `finish` may change the copy, attached as `fresh_copy`, before it
+    takes the old file's place.
+
+    Raises:
+        StoreBusy: another process held the writer lock for all of `wait_seconds`.
+        StoreError: the store cannot be opened or the copy does not match it (the store is left as it was).
+    """
+    with writer_lock(path, wait_seconds) as held:
+        if not held:
+            raise StoreBusy(f"the store {path} is in use by another process (it is being written)")
+        con = connect_with_retry(path, False, wait_seconds)
+        try:
+            con.execute("CHECKPOINT")
+            fresh = fresh_copy(con, path, suffix, None if finish is None else lambda c: finish(Store(c, path, False)))
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"the store {path} could not be rewritten: {str(exc).splitlines()[0]}") from exc
+        finally:
+            con.close()
+        put_in_place(fresh, path)
 
 
 def _upgrade(path: Path, wait_seconds: float) -> None:
@@ -221,7 +317,7 @@ def reclaim_space(store: Store, share: float | None = None, least: int | None = 
     holes. Blocks are counted free only once a checkpoint has written the changes out (closing
     the connection would run it anyway); when free blocks then make up `share` of the file and
     at least `least` bytes (by default `FREE_SHARE` and `FREE_BYTES`), the database is copied
-    into a fresh file that takes its place, and `store.con` becomes a connection to that file.
+    into a fresh file that takes its place, and the store is connected to that file from then on.
     Returns whether the file was rewritten.
 
     Raises:
@@ -229,7 +325,7 @@ def reclaim_space(store: Store, share: float | None = None, least: int | None = 
     """
     if store.read_only:
         return False
-    store.con.execute("CHECKPOINT")
+    store._con.execute("CHECKPOINT")
     if not _wasteful(store, FREE_SHARE if share is None else share, FREE_BYTES if least is None else least):
         return False
     _rewrite(store)
@@ -237,14 +333,14 @@ def reclaim_space(store: Store, share: float | None = None, least: int | None = 
 
 
 def _rewrite(store: Store) -> None:
-    fresh = fresh_copy(store.con, store.path, ".compact")
-    store.con.close()
+    fresh = fresh_copy(store._con, store.path, ".compact")
+    store._con.close()
     try:
         put_in_place(fresh, store.path)
     finally:
         store.shapes.clear()
         # A reader may have opened the file in the moment it had no connection: wait for it.
-        store.con = connect_with_retry(store.path, False, _REOPEN_WAIT_S)
+        store._con = connect_with_retry(store.path, False, _REOPEN_WAIT_S)
 
 
 @contextmanager
@@ -272,8 +368,8 @@ def checkpoints_deferred(store: Store, threshold: str) -> Iterator[None]:
 @contextmanager
 def _setting(store: Store, name: str, value: str) -> Iterator[None]:
     previous = store.scalar(f"SELECT current_setting('{name}')")
-    store.con.execute(f"SET {name} = '{value}'")
+    store._con.execute(f"SET {name} = '{value}'")
     try:
         yield
     finally:
-        store.con.execute(f"SET {name} = '{previous}'")
+        store._con.execute(f"SET {name} = '{previous}'")

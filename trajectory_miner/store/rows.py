@@ -31,27 +31,29 @@ def insert_rows(
     appender, which takes Python values with no file or text in between; the table's columns
     and key are read once per connection (and again after a migration). Text that is not valid
     Unicode (a lone surrogate from a file name) is stored with that character escaped, as `\\udcff`.
-    A caller that holds the rows by key already passes `keys` (one per row, in the key's column
-    order, all different), which spares finding them again.
+    A caller that holds the rows by key already passes `keys` (in the key's column order, all
+    different), which spares finding them again: one per row, or only those of the rows that may
+    have an old row to replace when the caller knows the others to be new.
     """
     if not rows:
         return
     # An appender refuses a connection with a result still unread (a `scalar` leaves one).
-    store.con.complete()
+    store._con.complete()
     shape = _shape(store, table)
     if on_conflict:
         _insert_on_conflict(store, shape, rows, on_conflict)
     elif not shape.key:
-        _append(store.con.appender(table), rows)
+        _append(store._con.appender(table), rows)
     else:
         if keys is None:
             rows = _last_per_key(rows, shape.key_positions)
         if shape.keyed:
-            _append(store.con.appender(table, action="upsert"), rows)
+            _append(store._con.appender(table, action="upsert"), rows)
         else:
             keys = _keys_of(rows, shape.key_positions) if keys is None else keys
-            _append(store.con.appender(table, action="delete", key=list(shape.key)), keys)
-            _append(store.con.appender(table), rows)
+            if keys:
+                _append(store._con.appender(table, action="delete", key=list(shape.key)), keys)
+            _append(store._con.appender(table), rows)
 
 
 @dataclass(frozen=True)
@@ -76,35 +78,46 @@ def _shape(store: Store, table: str) -> TableShape:
         store.shapes_as_of = schema_changes()
     shape = store.shapes.get(table)
     if shape is None:
-        columns = store.query(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = current_schema() AND table_name = ? ORDER BY column_index",
-            [table],
-        )
-        primary = store.query(
-            "SELECT constraint_column_names FROM duckdb_constraints() WHERE database_name = current_database() "
-            "AND schema_name = current_schema() AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
-            [table],
-        )
-        shape = TableShape(
-            name=table,
-            columns=tuple(row[0] for row in columns),
-            keyed=bool(primary),
-            key=tuple(primary[0][0]) if primary else WRITER_KEYS.get(table, ()),
-        )
-        store.shapes[table] = shape
+        # Every table's at once: a write touches several, and each query has a fixed cost.
+        store.shapes.update(_read_shapes(store))
+        shape = store.shapes.get(table) or TableShape(table, (), False, WRITER_KEYS.get(table, ()))
     return shape
+
+
+def _read_shapes(store: Store) -> dict[str, TableShape]:
+    where = "WHERE database_name = current_database() AND schema_name = current_schema()"
+    columns: dict[str, list[str]] = {}
+    for table, column in store.query(
+        f"SELECT table_name, column_name FROM duckdb_columns() {where} ORDER BY table_name, column_index"
+    ):
+        columns.setdefault(table, []).append(column)
+    primary = {
+        table: tuple(names)
+        for table, names in store.query(
+            f"SELECT table_name, constraint_column_names FROM duckdb_constraints() {where} "
+            "AND constraint_type = 'PRIMARY KEY'"
+        )
+    }
+    return {
+        table: TableShape(
+            name=table,
+            columns=tuple(names),
+            keyed=table in primary,
+            key=primary.get(table) or WRITER_KEYS.get(table, ()),
+        )
+        for table, names in columns.items()
+    }
 
 
 def _insert_on_conflict(store: Store, shape: TableShape, rows: Sequence[Sequence[Any]], on_conflict: str) -> None:
     """Rows staged in a temporary table, then moved with the caller's ON CONFLICT clause."""
     staging = f"_staged_{shape.name}"
-    store.con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT * FROM {shape.name} LIMIT 0")
+    store._con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} AS SELECT * FROM {shape.name} LIMIT 0")
     try:
-        _append(store.con.appender(staging), rows)
-        store.con.execute(f"INSERT INTO {shape.name} SELECT * FROM {staging} {on_conflict}")
+        _append(store._con.appender(staging), rows)
+        store._con.execute(f"INSERT INTO {shape.name} SELECT * FROM {staging} {on_conflict}")
     finally:
-        store.con.execute(f"DELETE FROM {staging}")
+        store._con.execute(f"DELETE FROM {staging}")
 
 
 def _append(appender: Any, rows: Sequence[Sequence[Any]]) -> None:
