@@ -220,6 +220,9 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
         codes[args.against] = export_revision(args.against, scratch / "against")
     arms = []
     for index, (name, code) in enumerate(codes.items()):
+        # Installed code has its bytecode written; an environment that never writes it
+        # (PYTHONDONTWRITEBYTECODE) would otherwise compile every module on every run.
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(code / "trajectory_miner")], check=True)
         home = scratch / f"home{index}"
         home.mkdir(mode=0o700)
         shutil.copyfile(source, home / "miner.duckdb")

@@ -41,6 +41,7 @@ from trajectory_miner.mining.stats import fisher_greater, lift
 from trajectory_miner.sessions import ambiguity, resolve_session_id, session_ids
 from trajectory_miner.skills.usage import recount
 from trajectory_miner.store import Store, rewrite_file
+from trajectory_miner.store.state import set_state, state_value
 from trajectory_miner.utc import stored
 
 # Tables whose rows belong to one session, by the column that names it.
@@ -162,7 +163,7 @@ def with_sidechains(store: Store, ids: Iterable[str]) -> list[str]:
 
 def rewrite_pending(store: Store) -> str | None:
     """When a forget's text may still be in the file (its rewrite has not completed), else None."""
-    value = store.scalar("SELECT value FROM miner_state WHERE key = ?", [REWRITE_PENDING])
+    value = state_value(store, REWRITE_PENDING)
     return str(value) if value is not None else None
 
 
@@ -186,10 +187,7 @@ def forget_sessions(store: Store, ids: Iterable[str], now: datetime | None = Non
             store.execute(
                 "INSERT INTO forgotten_sessions SELECT id, ? FROM _forget ON CONFLICT (session_id) DO NOTHING", [at]
             )
-            store.execute(
-                "INSERT INTO miner_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [REWRITE_PENDING, at.isoformat()],
-            )
+            set_state(store, REWRITE_PENDING, at.isoformat())
             report.transcripts = _scrub_files(store, frozenset(wanted))
             report.rows = _delete_rows(store)
             _prune_items(store, frozenset(wanted), groups, report)

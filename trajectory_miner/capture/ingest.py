@@ -34,6 +34,7 @@ from trajectory_miner.config import Config, is_excluded
 from trajectory_miner.progress import Progress
 from trajectory_miner.redaction.redactor import Redactor
 from trajectory_miner.store import Store, checkpoints_deferred, memory_capped
+from trajectory_miner.store.state import set_state
 from trajectory_miner.transcript.parser import Redact, TranscriptParser
 from trajectory_miner.transcript.records import ParsedBatch, ParseState
 
@@ -399,10 +400,7 @@ class LastRun(BaseModel):
 
 def _note_run(store: Store, report: IngestReport) -> None:
     run = LastRun(at=datetime.now(UTC), roots=report.roots, files=report.files)
-    store.execute(
-        "INSERT INTO miner_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [LAST_INGEST_KEY, run.model_dump_json()],
-    )
+    set_state(store, LAST_INGEST_KEY, run.model_dump_json())
 
 
 def last_run(value: str | None) -> LastRun | None:

@@ -12,7 +12,7 @@ from trajectory_miner.cli.dates import parse_date
 from trajectory_miner.cli.output import (
     CommandError,
     load_user_config,
-    print_json,
+    print_json_text,
     progress_bar,
     resolve_paths,
     writer,
@@ -66,14 +66,16 @@ def _write_hints(paths: Paths, store: Store) -> None:
     write_hints(paths.hints_file, hints_from_store(store, resave_small=False))
 
 
-def _write_report(report: MiningReport, out: Path) -> Path:
-    """The JSON report at `out` and its Markdown beside it, readable by the user alone."""
+def _write_report(report: MiningReport, out: Path) -> tuple[Path, str]:
+    """The JSON report at `out` and its Markdown beside it, readable by the user alone; the
+    Markdown's path and the JSON text."""
     out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     markdown = out.with_suffix(".md")
-    for path, text in ((out, report.model_dump_json(indent=2) + "\n"), (markdown, render_markdown(report))):
+    document = report.model_dump_json(indent=2) + "\n"
+    for path, text in ((out, document), (markdown, render_markdown(report))):
         path.write_text(text, encoding="utf-8")
         os.chmod(path, 0o600)
-    return markdown
+    return markdown, document
 
 
 def run_mine(args: argparse.Namespace) -> int:
@@ -111,11 +113,11 @@ def _show_report(args: argparse.Namespace, paths: Paths, report: MiningReport) -
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out: Path = args.out or paths.reports_dir / f"mining-{stamp}.json"
     try:
-        markdown = _write_report(report, out)
+        markdown, document = _write_report(report, out)
     except OSError as exc:
         raise CommandError(f"cannot write the report to {out}: {exc.strerror or exc}", 1) from exc
     if args.json:
-        print_json(report)
+        print_json_text(document)  # the text just saved: the same document, not made twice
         return 0
     print(report.summary())
     for pattern in report.patterns[:5]:

@@ -157,8 +157,12 @@ def print_json(value: Any) -> None:
     as it is, so it skips the terminal filter (whose pass over a large document costs seconds)."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
-    text = orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2).decode()
-    text = _C1.sub(lambda found: f"\\u{ord(found.group()):04x}", text) + "\n"
+    print_json_text(orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2).decode())
+
+
+def print_json_text(text: str) -> None:
+    """A JSON document already written out (a report saved as well as printed), as `print_json` prints it."""
+    text = _C1.sub(lambda found: f"\\u{ord(found.group()):04x}", text.rstrip("\n")) + "\n"
     stream = sys.stdout
     (stream.raw if isinstance(stream, _TerminalSafe) else stream).write(text)
 

@@ -41,6 +41,7 @@ from trajectory_miner.export.tables import (
 )
 from trajectory_miner.redaction.redactor import DEFAULT_REDACTOR, Redactor
 from trajectory_miner.store import Store
+from trajectory_miner.store.state import set_state, state_value
 
 STORE_ID_KEY = "export:store_id"
 
@@ -61,11 +62,11 @@ class ParquetExport(BaseModel):
 
 def store_id(store: Store) -> str:
     """This store's id in pooled exports: random, made once and kept in `miner_state`."""
-    found = store.scalar("SELECT value FROM miner_state WHERE key = ?", [STORE_ID_KEY])
+    found = state_value(store, STORE_ID_KEY)
     if found:
-        return str(found)
+        return found
     new = secrets.token_hex(6)
-    store.execute("INSERT INTO miner_state VALUES (?, ?)", [STORE_ID_KEY, new])
+    set_state(store, STORE_ID_KEY, new)
     return new
 
 

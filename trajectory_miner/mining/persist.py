@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from trajectory_miner.mining.items import Skill, delete_items, ids_by_cluster, load_skills, save_items
 from trajectory_miner.store import Store
+from trajectory_miner.store.state import set_state, state_value
 
 PREFIXES: dict[str, str] = {"patterns": "P", "incidents": "I", "skills": "S", "replays": "R"}
 
@@ -26,7 +27,7 @@ class IdBook:
         for table, prefix in PREFIXES.items():
             known = ids_by_cluster(store, table)
             self.known[table] = known
-            stored = store.scalar("SELECT value FROM miner_state WHERE key = ?", [f"last_id:{table}"])
+            stored = state_value(store, f"last_id:{table}")
             self.highest[table] = max([int(stored or 0)] + [_number(i, prefix) for i in known.values()])
 
     def id_for(self, table: str, cluster_key: str) -> str:
@@ -39,10 +40,7 @@ class IdBook:
 
     def save(self, store: Store) -> None:
         for table, value in self.highest.items():
-            store.execute(
-                "INSERT INTO miner_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [f"last_id:{table}", str(value)],
-            )
+            set_state(store, f"last_id:{table}", str(value))
 
 
 def _number(item_id: str, prefix: str) -> int:

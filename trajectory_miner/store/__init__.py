@@ -8,6 +8,7 @@
   with the mapping between their rows and the parser's records and the model;
 - `rows`: many rows written at once through DuckDB's appender, with each table's key kept;
 - `migrations`: the schema as an append-only list of named steps;
+- `state`: the store's own small notes (`miner_state`), read and written one way;
 - `lock`: the store-wide writer lock every writing process takes first;
 - `copy`: the store copied into a fresh file and put in place (for `forget` and reclaiming);
 - `signature_upgrade`: stored error signatures brought up to the current signature code;

@@ -19,6 +19,7 @@ from trajectory_miner.paths import Paths
 from trajectory_miner.store import Store, StoreBusy, StoreError, applied_migrations, open_as_found
 from trajectory_miner.store.lock import held_elsewhere
 from trajectory_miner.store.migrations import MIGRATIONS
+from trajectory_miner.store.state import state_value
 from trajectory_miner.utc import aware_or_none
 
 _PID = re.compile(r"\(PID (\d+)\)")
@@ -143,7 +144,7 @@ def _schema(store: Store, database: Path) -> tuple[Check, StoreFacts | None]:
             fix="run `trajectory-miner ingest` once to upgrade it",
             details=details,
         ), None
-    unfinished = store.scalar("SELECT value FROM miner_state WHERE key = ?", [REWRITE_PENDING])
+    unfinished = state_value(store, REWRITE_PENDING)
     if unfinished:
         return Check(
             name="store",
@@ -156,7 +157,7 @@ def _schema(store: Store, database: Path) -> tuple[Check, StoreFacts | None]:
     turns = store.scalar("SELECT count(*) FROM turns")
     offsets = {path: int(offset) for path, offset in store.query("SELECT path, offset_bytes FROM files")}
     last = store.scalar("SELECT max(ingested_at) FROM files")
-    noted = store.scalar("SELECT value FROM miner_state WHERE key = ?", [LAST_INGEST_KEY])
+    noted = state_value(store, LAST_INGEST_KEY)
     details.update(sessions=sessions, turns=turns, bytes=database.stat().st_size)
     check = Check(
         name="store",
