@@ -64,7 +64,8 @@ QUEUED = "the store is busy (another process is writing it): this {what} is queu
 _KINDS = {"S": "skill", "R": "replay"}
 
 
-def _log(message: str) -> None:
+def log(message: str) -> None:
+    """One line on the server's stderr, which Claude Code keeps in its MCP log."""
     print(f"miner: {message}", file=sys.stderr, flush=True)
 
 
@@ -233,32 +234,29 @@ class PatientIndex(LiveIndex):
             # Outcomes come in queue order, and only this flush takes items off the queue's head.
             for outcome in await apply_in_child(self.database, batch, FLUSH_WAIT_S):
                 if not outcome.applied:
-                    _log(f"a queued {batch[outcome.index][0]} could not be stored: {outcome.message}")
+                    log(f"a queued {batch[outcome.index][0]} could not be stored: {outcome.message}")
                 with self._queue_lock:
                     self._queue.popleft()
                 applied += 1
         except StoreBusy:
             pass
         except StoreError as exc:
-            _log(f"queued writes could not be applied yet: {exc}")
+            log(f"queued writes could not be applied yet: {exc}")
         return applied
 
     async def last_flush(self) -> None:
         """One last try for the queued writes as the front stops, and a word on any left."""
         if not self.pending():
             return
-        await self.flush_async(wait=True)
+        with suppress(Exception):
+            await self.flush_async(wait=True)
         if self.pending():
-            _log(f"{self.pending()} queued write(s) could not be stored before the server stopped")
+            log(f"{self.pending()} queued write(s) could not be stored before the server stopped")
 
     def _at_exit(self) -> None:
         """The last try, for a process that ends with writes queued and no front to try them."""
-        if not self.pending():
-            return
-        with suppress(Exception):
-            self.flush(wait=True)
         if self.pending():
-            _log(f"{self.pending()} queued write(s) could not be stored before the server stopped")
+            anyio.run(self.last_flush)
 
     def _start_drain(self, tasks: ServerTasks) -> None:
         """Start the task that applies the queue in the front's task group."""
@@ -277,7 +275,7 @@ class PatientIndex(LiveIndex):
                     try:
                         await self.flush_async(wait=True)
                     except Exception as exc:  # the task must not end with writes queued
-                        _log(f"queued writes could not be applied yet: {exc}")
+                        log(f"queued writes could not be applied yet: {exc}")
                 with self._queue_lock:
                     # Decided under the lock: a write queued from now on starts a new task.
                     if not self._queue:

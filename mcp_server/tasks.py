@@ -10,7 +10,6 @@ cancelled: a save under way in its worker thread finishes first, a wait between 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -20,13 +19,9 @@ import anyio.abc
 import anyio.from_thread
 import anyio.to_thread
 
-from mcp_server.busy import PatientIndex
+from mcp_server.busy import PatientIndex, log
 from trajectory_miner.retrieval import LiveIndex
 from trajectory_miner.retrieval.live import at_once
-
-
-def _log(message: str) -> None:
-    print(f"miner: {message}", file=sys.stderr, flush=True)
 
 
 class ServerTasks:
@@ -55,7 +50,7 @@ class ServerTasks:
         try:
             await work()
         except Exception as exc:
-            _log(f"background work failed ({type(exc).__name__}): {exc}")
+            log(f"background work failed ({type(exc).__name__}): {exc}")
 
 
 @asynccontextmanager

@@ -12,14 +12,13 @@ import cost, for the first answer of a session.
 from __future__ import annotations
 
 import os
-import sys
 import traceback
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from mcp_server.busy import PatientIndex, patient_index
+from mcp_server.busy import PatientIndex, log, patient_index
 from trajectory_miner.config import ConfigError, load_config
 from trajectory_miner.hints import build_hints, write_hints
 from trajectory_miner.paths import Paths, live_session, resolve
@@ -108,10 +107,6 @@ def invalid_arguments(tool: str, error: ValidationError) -> str:
     return f"Invalid arguments for {tool}: {'; '.join(parts)}."
 
 
-def _log(message: str) -> None:
-    print(f"miner: {message}", file=sys.stderr, flush=True)
-
-
 def text_arg(name: str, value: str, limit: int = MAX_TEXT, required: bool = True) -> str:
     """A string argument within its size, without control characters."""
     if len(value) > limit:
@@ -148,7 +143,7 @@ def run_tool(fn: Callable[..., BaseModel], arguments: dict[str, Any]) -> BaseMod
     except (BadRequest, StoreError) as exc:
         raise ToolFailure(str(exc)) from None
     except Exception as exc:  # the server must answer the next call whatever this one hit
-        _log("".join(traceback.format_exception(exc)))
+        log("".join(traceback.format_exception(exc)))
         raise ToolFailure(f"internal error ({type(exc).__name__}): {exc}") from None
 
 
@@ -157,7 +152,7 @@ def _hint_writer(paths: Paths) -> Callable[[MemoryIndex], None] | None:
     try:
         config = load_config(paths.config_file)
     except ConfigError as exc:
-        _log(f"config ignored: {exc}")
+        log(f"config ignored: {exc}")
         return None
     if not config.live_hints:
         return None
@@ -166,7 +161,7 @@ def _hint_writer(paths: Paths) -> Callable[[MemoryIndex], None] | None:
         try:
             write_hints(paths.hints_file, build_hints(index))
         except OSError as exc:
-            _log(f"could not write {paths.hints_file}: {exc}")
+            log(f"could not write {paths.hints_file}: {exc}")
 
     return write
 
